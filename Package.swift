@@ -1,0 +1,28 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Every Swift target is compiled in strict memory-safety mode, with its diagnostics as errors:
+/// only the SharedMemory target may write `unsafe` (a test enforces that too).
+let strict: [SwiftSetting] = [
+  .strictMemorySafety(),
+  .treatWarning("StrictMemorySafety", as: .error),
+]
+
+let package = Package(
+  name: "swift-remoteproc",
+  platforms: [.macOS(.v15)],
+  products: [
+    .library(name: "SharedMemory", targets: ["SharedMemory"]),
+  ],
+  targets: [
+    // The wire contract shared with the firmware SDK (firmware/ includes the same header).
+    .target(name: "CRemoteprocWire"),
+    // Atomics, futex and memfd for the SharedMemory target.
+    .target(name: "CSharedMemoryShims"),
+    // The one target that touches raw memory.
+    .target(name: "SharedMemory", dependencies: ["CSharedMemoryShims"], swiftSettings: strict),
+
+    .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
+  ],
+  swiftLanguageModes: [.v6]
+)
