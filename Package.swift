@@ -13,6 +13,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "SharedMemory", targets: ["SharedMemory"]),
+    .library(name: "Virtio", targets: ["Virtio"]),
   ],
   targets: [
     // The wire contract shared with the firmware SDK (firmware/ includes the same header).
@@ -22,7 +23,11 @@ let package = Package(
     // The one target that touches raw memory.
     .target(name: "SharedMemory", dependencies: ["CSharedMemoryShims"], swiftSettings: strict),
 
+    // Split virtqueues (driver and device roles) and the vdev status/feature handshake.
+    .target(name: "Virtio", dependencies: ["SharedMemory"], swiftSettings: strict),
+
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
+    .testTarget(name: "VirtioTests", dependencies: ["Virtio", "CRemoteprocWire"], swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -15,6 +15,21 @@ extension MemoryRegion {
     }
   }
 
+  /// Reads a byte published by the peer (acquire), such as a virtio device `status`.
+  @inlinable @inline(__always)
+  public func loadAcquire(_: UInt8.Type, at offset: Int) throws(SharedMemoryError) -> UInt8 {
+    try checkRange(offset, 1)
+    return unsafe rproc_load_acquire_u8(base + offset)
+  }
+
+  /// Publishes a byte to the peer (release): earlier stores become visible first. The virtio
+  /// handshake writes the vrings' addresses, then publishes `status` with this.
+  @inlinable @inline(__always)
+  public func storeRelease(_ value: UInt8, at offset: Int) throws(SharedMemoryError) {
+    try checkRange(offset, 1)
+    unsafe rproc_store_release_u8(base + offset, value)
+  }
+
   /// Reads a 16-bit index published by the peer (acquire). Wire: `__virtio16`.
   @inlinable @inline(__always)
   public func loadAcquire(

@@ -62,6 +62,14 @@ import Testing
     #expect(throws: SharedMemoryError.self) { try region.storeRelease(UInt32(1), at: 6, order: .little) }
   }
 
+  @Test func byteAcquireReleaseNeedNoAlignment() throws {
+    try region.storeRelease(UInt8(7), at: 3)
+    #expect(try region.loadAcquire(UInt8.self, at: 3) == 7)
+    #expect(try region.loadByte(at: 3) == 7)
+    #expect(throws: SharedMemoryError.self) { try region.storeRelease(UInt8(1), at: 4096) }
+    #expect(throws: SharedMemoryError.self) { try region.loadAcquire(UInt8.self, at: -1) }
+  }
+
   @Test func byteCopiesFillsAndComparisons() throws {
     try region.write([1, 2, 3, 4, 5], at: 100)
     #expect(try region.bytes(at: 100, count: 5) == [1, 2, 3, 4, 5])

@@ -8,6 +8,12 @@
 
 #include <stdint.h>
 
+static inline uint8_t rproc_load_acquire_u8(const void *p) {
+  return __atomic_load_n((const uint8_t *)p, __ATOMIC_ACQUIRE);
+}
+static inline void rproc_store_release_u8(void *p, uint8_t v) {
+  __atomic_store_n((uint8_t *)p, v, __ATOMIC_RELEASE);
+}
 static inline uint16_t rproc_load_acquire_u16(const void *p) {
   return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
 }

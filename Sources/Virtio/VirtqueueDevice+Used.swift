@@ -1,0 +1,107 @@
+import SharedMemory
+
+/// Returning chains and notification suppression on the device side.
+extension VirtqueueDevice {
+  /// Gives a chain back to the driver with the number of bytes written into it: the used
+  /// element first, then a release-store of `used.idx`. OpenAMP:
+  /// `virtqueue_add_consumed_buffer`; Linux vhost: `vhost_add_used`.
+  @inlinable
+  public mutating func returnUsed(head: UInt16, length: UInt32) throws(VirtioError) {
+    if let brokenError { throw brokenError }
+    let h = Int(head)
+    guard h < layout.count, held[h] >= 0 else { throw notHeld(head) }
+    guard Int64(length) <= held[h] else { throw tooLong(head, length) }
+    do {
+      let slot = layout.usedRing(usedShadow)
+      try ring.store(UInt32(head), at: slot, order: byteOrder)
+      try ring.store(length, at: slot &+ 4, order: byteOrder)
+      usedShadow &+= 1
+      try ring.storeRelease(usedShadow, at: layout.usedIndex, order: byteOrder)
+    } catch {
+      throw broke(error)
+    }
+    held[h] = -1
+    _heldCount &-= 1
+    if added != .max { added &+= 1 }
+  }
+
+  @usableFromInline @inline(never)
+  func notHeld(_ head: UInt16) -> VirtioError {
+    VirtioError(.invalidArgument, "head \(head) is not held by the device")
+  }
+
+  @usableFromInline @inline(never)
+  func tooLong(_ head: UInt16, _ length: UInt32) -> VirtioError {
+    VirtioError(.invalidArgument,
+                "used len \(length) exceeds the \(held[Int(head)]) byte(s) of chain \(head)")
+  }
+
+  /// Decides whether the driver must be notified of the chains returned since the last call.
+  /// OpenAMP: `vq_ring_must_notify`; Linux vhost: `vhost_notify`.
+  @inlinable
+  public mutating func shouldNotify() -> Bool {
+    guard brokenError == nil, added > 0 else {
+      added = 0
+      return false
+    }
+    MemoryRegion.fullFence()
+    let new = usedShadow
+    let old = usedShadow &- added
+    added = 0
+    do {
+      if usesEventIndex {
+        // used_event is driver-owned; any value is acceptable.
+        let event = try ring.load(UInt16.self, at: layout.usedEvent, order: byteOrder)
+        return vringNeedsEvent(eventIndex: event, new: new, old: old)
+      } else {
+        let flags = try ring.load(UInt16.self, at: layout.availFlags, order: byteOrder)
+        return flags & vringAvailNoInterrupt == 0
+      }
+    } catch {
+      return true
+    }
+  }
+
+  /// Asks the driver not to kick us for new buffers. OpenAMP: `virtqueue_disable_cb` on
+  /// the device side. Only a hint.
+  public mutating func disableNotifications() {
+    guard notificationsEnabled else { return }
+    notificationsEnabled = false
+    if usesEventIndex {
+      try? ring.store(lastAvail &- UInt16(truncatingIfNeeded: layout.count) &- 1,
+                      at: layout.availEvent, order: byteOrder)
+    } else {
+      try? ring.store(vringUsedNoNotify, at: layout.usedFlags, order: byteOrder)
+    }
+  }
+
+  /// Asks the driver to kick us for the next buffer and reports whether none is waiting.
+  /// When it returns false, buffers arrived meanwhile: take them (the kick may never come).
+  @inlinable
+  public mutating func enableNotifications() -> Bool {
+    if !notificationsEnabled {
+      notificationsEnabled = true
+      if !usesEventIndex { try? ring.store(UInt16(0), at: layout.usedFlags, order: byteOrder) }
+    }
+    if usesEventIndex {
+      // avail_event is device-owned: "kick me once avail.idx passes last_avail".
+      try? ring.store(lastAvail, at: layout.availEvent, order: byteOrder)
+    }
+    MemoryRegion.fullFence()
+    return !hasAvailable()
+  }
+
+  /// True when the driver offered a chain we have not taken.
+  public func hasAvailable() -> Bool {
+    guard brokenError == nil else { return false }
+    let index = try? ring.loadAcquire(UInt16.self, at: layout.availIndex, order: byteOrder)
+    return index.map { $0 != lastAvail } ?? false
+  }
+
+  /// The next available index the device will read. Linux vhost: `last_avail_idx`.
+  public var lastAvailableIndex: UInt16 { lastAvail }
+  /// The used index the device published last. Wire: `used.idx`.
+  public var usedIndex: UInt16 { usedShadow }
+  /// True while the device asked for kicks.
+  public var wantsNotifications: Bool { notificationsEnabled }
+}

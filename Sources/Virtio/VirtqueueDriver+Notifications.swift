@@ -1,0 +1,78 @@
+import SharedMemory
+
+/// Notification suppression on the driver side: when to kick the device, and whether the
+/// device should interrupt us when it returns buffers.
+extension VirtqueueDriver {
+  /// Decides whether the device must be kicked for the chains published since the last call.
+  /// Linux: `virtqueue_kick_prepare_split`.
+  ///
+  /// A full fence orders our index store before the read of the device's suppression state
+  /// (Linux: `virtio_mb`). With EVENT_IDX the device's `avail_event` says which index it
+  /// wants to hear about (`vring_need_event`); without, `used.flags` `NO_NOTIFY` says
+  /// "don't kick".
+  @inlinable
+  public mutating func kickPrepare() -> Bool {
+    guard brokenError == nil, added > 0 else {
+      added = 0
+      return false
+    }
+    MemoryRegion.fullFence()
+    let new = availShadow
+    let old = availShadow &- added
+    added = 0
+    do {
+      if usesEventIndex {
+        // avail_event is device-owned; any value is acceptable.
+        let event = try ring.load(UInt16.self, at: layout.availEvent, order: byteOrder)
+        return vringNeedsEvent(eventIndex: event, new: new, old: old)
+      } else {
+        let flags = try ring.load(UInt16.self, at: layout.usedFlags, order: byteOrder)
+        return flags & vringUsedNoNotify == 0
+      }
+    } catch {
+      return true  // cannot happen after the layout check; kicking is the safe answer
+    }
+  }
+
+  /// Asks the device not to interrupt us when it returns buffers. Linux:
+  /// `virtqueue_disable_cb_split`. Only a hint: the device may still interrupt.
+  public mutating func disableCallbacks() {
+    guard availFlagsShadow & vringAvailNoInterrupt == 0 else { return }
+    availFlagsShadow |= vringAvailNoInterrupt
+    if usesEventIndex {
+      // With EVENT_IDX the flags must stay 0; park used_event where it is never crossed.
+      try? ring.store(lastUsed &- UInt16(truncatingIfNeeded: layout.count) &- 1,
+                      at: layout.usedEvent, order: byteOrder)
+    } else {
+      try? ring.store(availFlagsShadow, at: layout.availFlags, order: byteOrder)
+    }
+  }
+
+  /// Asks the device to interrupt us for the next returned buffer and reports whether the
+  /// used ring is empty. When it returns false, buffers arrived meanwhile: reclaim them
+  /// (the interrupt for them may never come). Linux: `virtqueue_enable_cb`
+  /// (`enable_cb_prepare` + `poll`).
+  @inlinable
+  public mutating func enableCallbacks() -> Bool {
+    if availFlagsShadow & vringAvailNoInterrupt != 0 {
+      availFlagsShadow &= ~vringAvailNoInterrupt
+      if !usesEventIndex {
+        try? ring.store(availFlagsShadow, at: layout.availFlags, order: byteOrder)
+      }
+    }
+    if usesEventIndex {
+      // used_event is driver-owned: "interrupt me once used.idx passes last_used".
+      try? ring.store(lastUsed, at: layout.usedEvent, order: byteOrder)
+    }
+    MemoryRegion.fullFence()
+    return !hasUsed()
+  }
+
+  /// True while the driver asked for interrupts. Linux: `!(avail_flags_shadow & NO_INTERRUPT)`.
+  public var callbacksEnabled: Bool { availFlagsShadow & vringAvailNoInterrupt == 0 }
+
+  /// The driver's published available index. Wire: `avail.idx`.
+  public var availableIndex: UInt16 { availShadow }
+  /// The next used index the driver will read. Linux: `last_used_idx`.
+  public var lastUsedIndex: UInt16 { lastUsed }
+}

@@ -1,0 +1,288 @@
+import SharedMemory
+
+/// The driver side of a split virtqueue: it offers buffers and takes them back.
+/// Linux: `struct vring_virtqueue` (split) in drivers/virtio/virtio_ring.c.
+///
+/// For remoteproc the host is the driver of every vring. The driver owns the descriptor
+/// table, the available ring and `used_event`; it only *reads* the used ring and
+/// `avail_event`, and every value it reads there is checked: an id ≥ num, an id that is not a
+/// chain in flight, a length larger than the chain, or a used index that runs past the
+/// buffers in flight marks the queue broken. The driver keeps its own copy of every chain
+/// (Linux: `desc_extra`), so it never trusts the descriptor table it wrote.
+///
+/// A value type; keep exactly one copy per ring (typically inside a `Mutex`).
+public struct VirtqueueDriver: Sendable {
+  /// Where the parts of the ring lie.
+  public let layout: VringLayout
+  /// The ring's memory (at least `layout.byteCount` bytes).
+  public let ring: MemoryRegion
+  /// The byte order of every ring field (the firmware's).
+  public let byteOrder: ByteOrder
+  /// True when `VIRTIO_RING_F_EVENT_IDX` was negotiated.
+  public let usesEventIndex: Bool
+
+  // Driver-private state. Nothing here is ever read back from shared memory.
+  /// Free-list links, and chain links of chains in flight. Linux: `desc_extra[i].next`.
+  @usableFromInline var links: [UInt16]
+  /// Per head: descriptors in its chain, 0 when not in flight. Linux: `desc_state[i].data`.
+  @usableFromInline var chainLength: [UInt16]
+  /// Per head: total bytes of the chain; a used `len` may not exceed it.
+  @usableFromInline var chainBytes: [UInt64]
+  /// Per head: the caller's token.
+  @usableFromInline var tokens: [UInt32]
+  @usableFromInline var freeHead: UInt16
+  /// Free descriptors. Linux: `vq.num_free`.
+  public var freeCount: Int { _freeCount }
+  @usableFromInline var _freeCount: Int
+  /// Chains offered and not yet returned.
+  public var inFlight: Int { _inFlight }
+  @usableFromInline var _inFlight: Int
+  /// Linux: `split.avail_idx_shadow`.
+  @usableFromInline var availShadow: UInt16
+  /// Linux: `last_used_idx`.
+  @usableFromInline var lastUsed: UInt16
+  /// Chains published since the last ``kickPrepare()``. Linux: `num_added`.
+  @usableFromInline var added: UInt16
+  /// Linux: `split.avail_flags_shadow`.
+  @usableFromInline var availFlagsShadow: UInt16
+  /// The protocol violation that broke the queue, if one did.
+  public internal(set) var brokenError: VirtioError?
+
+  /// Takes ownership of `ring`, zeroes it and starts with every descriptor free.
+  ///
+  /// - Parameter callbacksEnabled: false sets `VRING_AVAIL_F_NO_INTERRUPT` from the start
+  ///   (Linux does so for a virtqueue without a callback).
+  public init(
+    layout: VringLayout, ring: MemoryRegion, byteOrder: ByteOrder, usesEventIndex: Bool,
+    callbacksEnabled: Bool = true
+  ) throws(VirtioError) {
+    guard ring.count >= layout.byteCount else {
+      throw VirtioError(.invalidConfiguration,
+                        "vring of num \(layout.count) align \(layout.alignment) needs "
+                          + "\(layout.byteCount) bytes, region has \(ring.count)")
+    }
+    guard ring.hostAddress % 4 == 0 else {
+      throw VirtioError(.invalidConfiguration, "vring memory is not 4-byte aligned")
+    }
+    self.layout = layout
+    self.ring = ring
+    self.byteOrder = byteOrder
+    self.usesEventIndex = usesEventIndex
+    let n = layout.count
+    links = (0..<n).map { UInt16(truncatingIfNeeded: $0 + 1) }
+    chainLength = Array(repeating: 0, count: n)
+    chainBytes = Array(repeating: 0, count: n)
+    tokens = Array(repeating: 0, count: n)
+    freeHead = 0
+    _freeCount = n
+    _inFlight = 0
+    availShadow = 0
+    lastUsed = 0
+    added = 0
+    availFlagsShadow = 0
+    do {
+      try ring.fill(0, at: 0, count: layout.byteCount)
+    } catch {
+      throw VirtioError(error, "zeroing the vring")
+    }
+    if !callbacksEnabled { disableCallbacks() }
+  }
+
+  /// True once the peer broke the protocol; every later call throws ``brokenError``.
+  public var isBroken: Bool { brokenError != nil }
+
+  /// Marks the queue broken (Linux: `BAD_RING`) and returns the error to throw.
+  @usableFromInline
+  mutating func broke(_ code: VirtioError.Code, _ message: String) -> VirtioError {
+    let error = VirtioError(code, message)
+    if brokenError == nil { brokenError = error }
+    return brokenError!
+  }
+
+  @usableFromInline
+  mutating func broke(_ error: SharedMemoryError) -> VirtioError {
+    broke(.brokenQueue, "ring access failed: \(error.message)")
+  }
+
+  @usableFromInline
+  static func full(_ need: Int, _ free: Int, _ n: Int) -> VirtioError {
+    VirtioError(.noSpace, "chain of \(need) descriptor(s) does not fit: \(free) of \(n) free")
+  }
+
+  // MARK: Offering buffers
+
+  /// Offers one buffer and publishes it. Linux: `virtqueue_add_inbuf`/`virtqueue_add_outbuf`
+  /// with one scatterlist entry. Returns the head descriptor.
+  @inlinable
+  public mutating func add(
+    address: UInt64, length: UInt32, isWritable: Bool, token: UInt32 = 0
+  ) throws(VirtioError) -> UInt16 {
+    if let brokenError { throw brokenError }
+    guard freeCount > 0 else { throw Self.full(1, 0, layout.count) }
+    let head = freeHead
+    let h = Int(head)
+    freeHead = links[h]
+    _freeCount &-= 1
+    do {
+      let d = layout.descriptor(head)
+      try ring.store(address, at: d, order: byteOrder)
+      try ring.store(length, at: d &+ VringLayout.descriptorLength, order: byteOrder)
+      try ring.store(isWritable ? DescriptorFlags.write.rawValue : 0,
+                     at: d &+ VringLayout.descriptorFlags, order: byteOrder)
+      try ring.store(UInt16(0), at: d &+ VringLayout.descriptorNext, order: byteOrder)
+    } catch {
+      throw broke(error)
+    }
+    chainLength[h] = 1
+    chainBytes[h] = UInt64(length)
+    tokens[h] = token
+    try publish(head)
+    return head
+  }
+
+  /// Offers a chain (device-readable buffers first, then writable ones, as virtio requires)
+  /// and publishes it. Linux: `virtqueue_add_sgs`. Returns the head descriptor.
+  public mutating func add(_ buffers: [VirtqueueBuffer], token: UInt32 = 0) throws(VirtioError) -> UInt16 {
+    if let brokenError { throw brokenError }
+    guard !buffers.isEmpty else { throw VirtioError(.invalidArgument, "empty chain") }
+    if let w = buffers.firstIndex(where: \.isWritable),
+      let r = buffers[w...].firstIndex(where: { !$0.isWritable })
+    {
+      throw VirtioError(.invalidArgument,
+                        "buffer \(r) is device-readable after writable buffer \(w)")
+    }
+    guard buffers.count <= freeCount else {
+      throw Self.full(buffers.count, freeCount, layout.count)
+    }
+    let head = freeHead
+    var index = head
+    var total: UInt64 = 0
+    do {
+      for (i, buffer) in buffers.enumerated() {
+        let last = i == buffers.count - 1
+        let next = links[Int(index)]
+        let d = layout.descriptor(index)
+        var flags: DescriptorFlags = buffer.isWritable ? .write : []
+        if !last { flags.insert(.next) }
+        try ring.store(buffer.address, at: d, order: byteOrder)
+        try ring.store(buffer.length, at: d + VringLayout.descriptorLength, order: byteOrder)
+        try ring.store(flags.rawValue, at: d + VringLayout.descriptorFlags, order: byteOrder)
+        try ring.store(last ? 0 : next, at: d + VringLayout.descriptorNext, order: byteOrder)
+        total += UInt64(buffer.length)
+        if !last { index = next }
+      }
+    } catch {
+      throw broke(error)
+    }
+    freeHead = links[Int(index)]
+    _freeCount -= buffers.count
+    chainLength[Int(head)] = UInt16(buffers.count)
+    chainBytes[Int(head)] = total
+    tokens[Int(head)] = token
+    try publish(head)
+    return head
+  }
+
+  /// Writes the avail slot, then release-stores the index (the slot is visible first).
+  @inlinable
+  mutating func publish(_ head: UInt16) throws(VirtioError) {
+    do {
+      try ring.store(head, at: layout.availRing(availShadow), order: byteOrder)
+      availShadow &+= 1
+      try ring.storeRelease(availShadow, at: layout.availIndex, order: byteOrder)
+    } catch {
+      throw broke(error)
+    }
+    _inFlight &+= 1
+    if added != .max { added &+= 1 }  // saturate: a saturated count always kicks
+  }
+
+  // MARK: Taking buffers back
+
+  /// Takes back the next chain the device used, or nil when there is none.
+  /// Linux: `virtqueue_get_buf_ctx_split`, with every field checked.
+  @inlinable
+  public mutating func reclaim() throws(VirtioError) -> UsedBuffer? {
+    if let brokenError { throw brokenError }
+    let usedIndex: UInt16
+    let id: UInt32
+    let length: UInt32
+    do {
+      // used.idx is device-owned: acquire, so the element below is the one it published.
+      usedIndex = try ring.loadAcquire(UInt16.self, at: layout.usedIndex, order: byteOrder)
+      if usedIndex == lastUsed { return nil }
+      let slot = layout.usedRing(lastUsed)
+      id = try ring.load(UInt32.self, at: slot, order: byteOrder)
+      length = try ring.load(UInt32.self, at: slot &+ 4, order: byteOrder)
+    } catch {
+      throw broke(error)
+    }
+    guard Int(usedIndex &- lastUsed) <= inFlight else {
+      throw usedIndexRanAhead(usedIndex)
+    }
+    guard id < UInt32(layout.count) else { throw usedIDOutOfRange(id) }
+    let h = Int(id)
+    let n = chainLength[h]
+    guard n > 0 else { throw usedIDNotInFlight(id) }
+    guard UInt64(length) <= chainBytes[h] else { throw usedLengthTooLong(id, length) }
+    // Return the chain's descriptors to the free list, following the private links.
+    var last = h
+    var k: UInt16 = 1
+    while k < n {
+      last = Int(links[last])
+      k &+= 1
+    }
+    links[last] = freeHead
+    freeHead = UInt16(truncatingIfNeeded: h)
+    _freeCount &+= Int(n)
+    chainLength[h] = 0
+    _inFlight &-= 1
+    lastUsed &+= 1
+    return UsedBuffer(head: UInt16(truncatingIfNeeded: h), length: length, token: tokens[h])
+  }
+
+  @usableFromInline @inline(never)
+  mutating func usedIndexRanAhead(_ usedIndex: UInt16) -> VirtioError {
+    broke(.brokenQueue,
+          "used idx \(usedIndex) is \(usedIndex &- lastUsed) past last seen \(lastUsed), "
+            + "but only \(inFlight) buffer(s) are in flight")
+  }
+
+  @usableFromInline @inline(never)
+  mutating func usedIDOutOfRange(_ id: UInt32) -> VirtioError {
+    broke(.brokenQueue, "used id \(id) ≥ ring size \(layout.count)")
+  }
+
+  @usableFromInline @inline(never)
+  mutating func usedIDNotInFlight(_ id: UInt32) -> VirtioError {
+    broke(.brokenQueue, "used id \(id) is not the head of a buffer in flight")
+  }
+
+  @usableFromInline @inline(never)
+  mutating func usedLengthTooLong(_ id: UInt32, _ length: UInt32) -> VirtioError {
+    broke(.brokenQueue,
+          "used len \(length) for id \(id) exceeds the \(chainBytes[Int(id)]) byte(s) offered")
+  }
+
+  /// True when the device has returned a chain not yet reclaimed. Linux: `more_used_split`.
+  public func hasUsed() -> Bool {
+    guard brokenError == nil else { return false }
+    let index = try? ring.loadAcquire(UInt16.self, at: layout.usedIndex, order: byteOrder)
+    return index.map { $0 != lastUsed } ?? false
+  }
+
+  /// Forgets every chain in flight and returns their tokens, for a reset after the device
+  /// stopped. Linux: `virtqueue_detach_unused_buf` in a loop.
+  public mutating func detachAll() -> [UInt32] {
+    var detached: [UInt32] = []
+    for h in 0..<layout.count where chainLength[h] > 0 {
+      detached.append(tokens[h])
+      chainLength[h] = 0
+    }
+    links = (0..<layout.count).map { UInt16(truncatingIfNeeded: $0 + 1) }
+    freeHead = 0
+    _freeCount = layout.count
+    _inFlight = 0
+    return detached
+  }
+}
