@@ -14,6 +14,7 @@ let package = Package(
   products: [
     .library(name: "SharedMemory", targets: ["SharedMemory"]),
     .library(name: "Virtio", targets: ["Virtio"]),
+    .library(name: "RPMsg", targets: ["RPMsg"]),
   ],
   targets: [
     // The wire contract shared with the firmware SDK (firmware/ includes the same header).
@@ -25,9 +26,13 @@ let package = Package(
 
     // Split virtqueues (driver and device roles) and the vdev status/feature handshake.
     .target(name: "Virtio", dependencies: ["SharedMemory"], swiftSettings: strict),
+    // The rpmsg bus over a vdev, host and remote roles.
+    .target(name: "RPMsg", dependencies: ["Virtio", "SharedMemory"], swiftSettings: strict),
 
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
     .testTarget(name: "VirtioTests", dependencies: ["Virtio", "CRemoteprocWire"], swiftSettings: strict),
+    .testTarget(name: "RPMsgTests", dependencies: ["RPMsg", "Virtio", "SharedMemory", "CRemoteprocWire"],
+                swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -58,6 +58,11 @@ public struct DeviceAddressMap: Sendable {
     self.windows = windows
   }
 
+  /// A map with no window: every lookup fails.
+  public init() {
+    self.windows = []
+  }
+
   /// A map with one window.
   public init(deviceAddress: UInt64, region: MemoryRegion) {
     self.windows = [Window(deviceAddress: deviceAddress, region: region)]

@@ -91,6 +91,36 @@ extension VirtqueueDevice {
     return !hasAvailable()
   }
 
+  /// Ends a batch: asks for kicks again and decides whether to notify the driver, with one
+  /// fence for both (the stores of `used.idx` and `avail_event` come before it, the loads of
+  /// `used_event`/flags and `avail.idx` after it). Returns `notify` and `idle` (no chain is
+  /// waiting; when false, take more before sleeping).
+  @inlinable
+  public mutating func finishBatch() -> (notify: Bool, idle: Bool) {
+    if !notificationsEnabled {
+      notificationsEnabled = true
+      if !usesEventIndex { try? ring.store(UInt16(0), at: layout.usedFlags, order: byteOrder) }
+    }
+    if usesEventIndex {
+      try? ring.store(lastAvail, at: layout.availEvent, order: byteOrder)
+    }
+    MemoryRegion.fullFence()
+    var notify = false
+    if brokenError == nil, added > 0 {
+      let new = usedShadow
+      let old = usedShadow &- added
+      if usesEventIndex {
+        let event = (try? ring.load(UInt16.self, at: layout.usedEvent, order: byteOrder)) ?? new &- 1
+        notify = vringNeedsEvent(eventIndex: event, new: new, old: old)
+      } else {
+        let flags = (try? ring.load(UInt16.self, at: layout.availFlags, order: byteOrder)) ?? 0
+        notify = flags & vringAvailNoInterrupt == 0
+      }
+    }
+    added = 0
+    return (notify, !hasAvailable())
+  }
+
   /// True when the driver offered a chain we have not taken.
   public func hasAvailable() -> Bool {
     guard brokenError == nil else { return false }

@@ -68,6 +68,38 @@ extension VirtqueueDriver {
     return !hasUsed()
   }
 
+  /// Ends a batch: asks for the next interrupt and decides whether to kick for the chains
+  /// published meanwhile, with one fence for both (`avail.idx` and `used_event` stored
+  /// before it; `avail_event`/flags and `used.idx` loaded after it). Returns `kick` and
+  /// `idle` (no used chain is waiting; when false, reclaim more first).
+  @inlinable
+  public mutating func finishBatch() -> (kick: Bool, idle: Bool) {
+    if availFlagsShadow & vringAvailNoInterrupt != 0 {
+      availFlagsShadow &= ~vringAvailNoInterrupt
+      if !usesEventIndex {
+        try? ring.store(availFlagsShadow, at: layout.availFlags, order: byteOrder)
+      }
+    }
+    if usesEventIndex {
+      try? ring.store(lastUsed, at: layout.usedEvent, order: byteOrder)
+    }
+    MemoryRegion.fullFence()
+    var kick = false
+    if brokenError == nil, added > 0 {
+      let new = availShadow
+      let old = availShadow &- added
+      if usesEventIndex {
+        let event = (try? ring.load(UInt16.self, at: layout.availEvent, order: byteOrder)) ?? new &- 1
+        kick = vringNeedsEvent(eventIndex: event, new: new, old: old)
+      } else {
+        let flags = (try? ring.load(UInt16.self, at: layout.usedFlags, order: byteOrder)) ?? 0
+        kick = flags & vringUsedNoNotify == 0
+      }
+    }
+    added = 0
+    return (kick, !hasUsed())
+  }
+
   /// True while the driver asked for interrupts. Linux: `!(avail_flags_shadow & NO_INTERRUPT)`.
   public var callbacksEnabled: Bool { availFlagsShadow & vringAvailNoInterrupt == 0 }
 

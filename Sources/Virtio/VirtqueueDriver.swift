@@ -21,15 +21,29 @@ public struct VirtqueueDriver: Sendable {
   /// True when `VIRTIO_RING_F_EVENT_IDX` was negotiated.
   public let usesEventIndex: Bool
 
+  /// The driver's private record of one descriptor. Linux: `desc_extra[i]` + `desc_state[i]`.
+  @usableFromInline
+  struct Slot: Sendable {
+    /// Free-list link, or chain link while in flight. Linux: `desc_extra[i].next`.
+    @usableFromInline var link: UInt16
+    /// For a head: descriptors in its chain, 0 when not in flight.
+    @usableFromInline var chainLength: UInt16
+    /// For a head: the caller's token. Linux: `desc_state[i].data`.
+    @usableFromInline var token: UInt32
+    /// For a head: total bytes of the chain; a used `len` may not exceed it.
+    @usableFromInline var bytes: UInt64
+
+    @usableFromInline init(link: UInt16) {
+      self.link = link
+      chainLength = 0
+      token = 0
+      bytes = 0
+    }
+  }
+
   // Driver-private state. Nothing here is ever read back from shared memory.
-  /// Free-list links, and chain links of chains in flight. Linux: `desc_extra[i].next`.
-  @usableFromInline var links: [UInt16]
-  /// Per head: descriptors in its chain, 0 when not in flight. Linux: `desc_state[i].data`.
-  @usableFromInline var chainLength: [UInt16]
-  /// Per head: total bytes of the chain; a used `len` may not exceed it.
-  @usableFromInline var chainBytes: [UInt64]
-  /// Per head: the caller's token.
-  @usableFromInline var tokens: [UInt32]
+  /// One record per descriptor (one array: one uniqueness check per update on the hot path).
+  @usableFromInline var slots: [Slot]
   @usableFromInline var freeHead: UInt16
   /// Free descriptors. Linux: `vq.num_free`.
   public var freeCount: Int { _freeCount }
@@ -69,10 +83,7 @@ public struct VirtqueueDriver: Sendable {
     self.byteOrder = byteOrder
     self.usesEventIndex = usesEventIndex
     let n = layout.count
-    links = (0..<n).map { UInt16(truncatingIfNeeded: $0 + 1) }
-    chainLength = Array(repeating: 0, count: n)
-    chainBytes = Array(repeating: 0, count: n)
-    tokens = Array(repeating: 0, count: n)
+    slots = (0..<n).map { Slot(link: UInt16(truncatingIfNeeded: $0 + 1)) }
     freeHead = 0
     _freeCount = n
     _inFlight = 0
@@ -121,7 +132,7 @@ public struct VirtqueueDriver: Sendable {
     guard freeCount > 0 else { throw Self.full(1, 0, layout.count) }
     let head = freeHead
     let h = Int(head)
-    freeHead = links[h]
+    freeHead = slots[h].link
     _freeCount &-= 1
     do {
       let d = layout.descriptor(head)
@@ -133,9 +144,9 @@ public struct VirtqueueDriver: Sendable {
     } catch {
       throw broke(error)
     }
-    chainLength[h] = 1
-    chainBytes[h] = UInt64(length)
-    tokens[h] = token
+    slots[h].chainLength = 1
+    slots[h].bytes = UInt64(length)
+    slots[h].token = token
     try publish(head)
     return head
   }
@@ -160,7 +171,7 @@ public struct VirtqueueDriver: Sendable {
     do {
       for (i, buffer) in buffers.enumerated() {
         let last = i == buffers.count - 1
-        let next = links[Int(index)]
+        let next = slots[Int(index)].link
         let d = layout.descriptor(index)
         var flags: DescriptorFlags = buffer.isWritable ? .write : []
         if !last { flags.insert(.next) }
@@ -174,11 +185,11 @@ public struct VirtqueueDriver: Sendable {
     } catch {
       throw broke(error)
     }
-    freeHead = links[Int(index)]
+    freeHead = slots[Int(index)].link
     _freeCount -= buffers.count
-    chainLength[Int(head)] = UInt16(buffers.count)
-    chainBytes[Int(head)] = total
-    tokens[Int(head)] = token
+    slots[Int(head)].chainLength = UInt16(buffers.count)
+    slots[Int(head)].bytes = total
+    slots[Int(head)].token = token
     try publish(head)
     return head
   }
@@ -222,23 +233,24 @@ public struct VirtqueueDriver: Sendable {
     }
     guard id < UInt32(layout.count) else { throw usedIDOutOfRange(id) }
     let h = Int(id)
-    let n = chainLength[h]
+    let slot = slots[h]
+    let n = slot.chainLength
     guard n > 0 else { throw usedIDNotInFlight(id) }
-    guard UInt64(length) <= chainBytes[h] else { throw usedLengthTooLong(id, length) }
+    guard UInt64(length) <= slot.bytes else { throw usedLengthTooLong(id, length) }
     // Return the chain's descriptors to the free list, following the private links.
+    slots[h].chainLength = 0
     var last = h
     var k: UInt16 = 1
     while k < n {
-      last = Int(links[last])
+      last = Int(slots[last].link)
       k &+= 1
     }
-    links[last] = freeHead
+    slots[last].link = freeHead
     freeHead = UInt16(truncatingIfNeeded: h)
     _freeCount &+= Int(n)
-    chainLength[h] = 0
     _inFlight &-= 1
     lastUsed &+= 1
-    return UsedBuffer(head: UInt16(truncatingIfNeeded: h), length: length, token: tokens[h])
+    return UsedBuffer(head: UInt16(truncatingIfNeeded: h), length: length, token: slot.token)
   }
 
   @usableFromInline @inline(never)
@@ -261,7 +273,7 @@ public struct VirtqueueDriver: Sendable {
   @usableFromInline @inline(never)
   mutating func usedLengthTooLong(_ id: UInt32, _ length: UInt32) -> VirtioError {
     broke(.brokenQueue,
-          "used len \(length) for id \(id) exceeds the \(chainBytes[Int(id)]) byte(s) offered")
+          "used len \(length) for id \(id) exceeds the \(slots[Int(id)].bytes) byte(s) offered")
   }
 
   /// True when the device has returned a chain not yet reclaimed. Linux: `more_used_split`.
@@ -275,11 +287,10 @@ public struct VirtqueueDriver: Sendable {
   /// stopped. Linux: `virtqueue_detach_unused_buf` in a loop.
   public mutating func detachAll() -> [UInt32] {
     var detached: [UInt32] = []
-    for h in 0..<layout.count where chainLength[h] > 0 {
-      detached.append(tokens[h])
-      chainLength[h] = 0
+    for h in 0..<layout.count where slots[h].chainLength > 0 {
+      detached.append(slots[h].token)
     }
-    links = (0..<layout.count).map { UInt16(truncatingIfNeeded: $0 + 1) }
+    slots = (0..<layout.count).map { Slot(link: UInt16(truncatingIfNeeded: $0 + 1)) }
     freeHead = 0
     _freeCount = layout.count
     _inFlight = 0

@@ -1,0 +1,151 @@
+import SharedMemory
+import Synchronization
+import Virtio
+
+extension RPMsgBus {
+  @inline(never)
+  static func badAddress(_ source: EndpointAddress, _ destination: EndpointAddress) -> RPMsgError {
+    RPMsgError(.invalidAddress,
+               "cannot send from \(source) to \(destination): RPMSG_ADDR_ANY is not an address")
+  }
+
+  @inline(never)
+  static func tooLong(_ count: Int, _ capacity: Int) -> RPMsgError {
+    RPMsgError(.messageTooLong, "payload of \(count) bytes exceeds the MTU of \(capacity)")
+  }
+
+  static let noBufferError = RPMsgError(.noBuffer, "no transmit buffer is free")
+  static let notRunningError = RPMsgError(.notRunning, "the bus is not running")
+
+  /// Takes a free transmit buffer. Called with `tx` held.
+  func acquireTransmit(_ s: inout TxState) throws(RPMsgError) -> BufferSlot? {
+    do {
+      if role == .host { return try s.host!.acquire() }
+      return try s.remote!.acquire()
+    } catch {
+      throw breakTransmit(&s, error)
+    }
+  }
+
+  func breakTransmit(_ s: inout TxState, _ error: VirtioError) -> RPMsgError {
+    let e = RPMsgError(error)
+    if s.brokenError == nil {
+      s.brokenError = e
+      brokenErrors.withLock { $0 = $0 ?? e }
+      log("transmit vring broken: \(error)")
+    }
+    return e
+  }
+
+  /// Offers a filled buffer; returns whether the peer must be kicked. `tx` held.
+  func submitTransmit(_ s: inout TxState, _ slot: BufferSlot, length: Int) throws(RPMsgError) -> Bool {
+    do {
+      if role == .host { return try s.host!.submit(slot, length: length) }
+      return try s.remote!.submit(slot, length: length)
+    } catch {
+      throw breakTransmit(&s, error)
+    }
+  }
+
+  /// Sends one message, or throws at once. Linux: `rpmsg_send_offchannel_raw(…, wait = false)`.
+  func transmit(
+    source: EndpointAddress, destination: EndpointAddress, payload: Span<UInt8>
+  ) throws(RPMsgError) {
+    guard source != .any, destination != .any else {
+      throw Self.badAddress(source, destination)
+    }
+    let count = payload.count
+    guard count <= RPMsgWire.mtu else { throw Self.tooLong(count, RPMsgWire.mtu) }
+    let kick = try tx.withLock { (s) throws(RPMsgError) -> UInt32? in
+      guard s.running else { throw Self.notRunningError }
+      if let e = s.brokenError { throw e }
+      guard let slot = try acquireTransmit(&s) else { throw Self.noBufferError }
+      guard count &+ RPMsgWire.headerSize <= slot.capacity else {
+        giveBack(&s, slot)
+        throw Self.tooLong(count, slot.capacity &- RPMsgWire.headerSize)
+      }
+      do throws(SharedMemoryError) {
+        try RPMsgWire.writeMessage(
+          into: s.map.windows[slot.window].region, at: slot.offset, source: source.rawValue,
+          destination: destination.rawValue, payload: payload, order: s.order)
+      } catch {
+        giveBack(&s, slot)
+        throw RPMsgError(.transport, "writing a message: \(error.message)")
+      }
+      let kick = try submitTransmit(&s, slot, length: count &+ RPMsgWire.headerSize)
+      s.sent &+= 1
+      sentCount.store(s.sent, ordering: .relaxed)
+      return kick ? s.notifyID : nil
+    }
+    if let kick { notify(kick) }
+  }
+
+  func giveBack(_ s: inout TxState, _ slot: BufferSlot) {
+    if role == .host { s.host!.giveBack(slot) } else { s.remote!.giveBack(slot) }
+  }
+
+  // MARK: Zero-copy transmit
+
+  func borrowTransmitBuffer(
+    source: EndpointAddress, destination: EndpointAddress
+  ) throws(RPMsgError) -> RPMsgTransmitBuffer {
+    let (slot, region, epoch) = try tx.withLock {
+      (s) throws(RPMsgError) -> (BufferSlot, MemoryRegion, UInt64) in
+      guard s.running else { throw Self.notRunningError }
+      if let e = s.brokenError { throw e }
+      guard let slot = try acquireTransmit(&s) else { throw Self.noBufferError }
+      s.borrowed += 1
+      return (slot, s.map.windows[slot.window].region, s.epoch)
+    }
+    return RPMsgTransmitBuffer(bus: self, slot: slot, region: region, epoch: epoch,
+                               source: source, destination: destination)
+  }
+
+  /// Sends a borrowed buffer filled with `count` payload bytes.
+  func sendBorrowed(
+    _ slot: BufferSlot, epoch: UInt64, count: Int, source: EndpointAddress,
+    destination: EndpointAddress
+  ) throws(RPMsgError) {
+    guard source != .any, destination != .any else {
+      returnBorrowed(slot, epoch: epoch)
+      throw Self.badAddress(source, destination)
+    }
+    guard count >= 0, count &+ RPMsgWire.headerSize <= slot.capacity else {
+      returnBorrowed(slot, epoch: epoch)
+      throw Self.tooLong(count, slot.capacity &- RPMsgWire.headerSize)
+    }
+    let kick = try tx.withLock { (s) throws(RPMsgError) -> UInt32? in
+      guard s.epoch == epoch, s.running else {
+        throw RPMsgError(.reset, "the bus was reset while the buffer was borrowed")
+      }
+      s.borrowed -= 1
+      let region = s.map.windows[slot.window].region
+      do throws(SharedMemoryError) {
+        try region.store(source.rawValue, at: slot.offset, order: s.order)
+        try region.store(destination.rawValue, at: slot.offset &+ 4, order: s.order)
+        try region.store(UInt32(0), at: slot.offset &+ 8, order: s.order)
+        try region.store(UInt16(count), at: slot.offset &+ 12, order: s.order)
+        try region.store(UInt16(0), at: slot.offset &+ 14, order: s.order)
+      } catch {
+        giveBack(&s, slot)
+        throw RPMsgError(.transport, "writing a header: \(error.message)")
+      }
+      let kick = try submitTransmit(&s, slot, length: count &+ RPMsgWire.headerSize)
+      s.sent &+= 1
+      sentCount.store(s.sent, ordering: .relaxed)
+      return kick ? s.notifyID : nil
+    }
+    if let kick { notify(kick) }
+  }
+
+  /// Puts a borrowed buffer back unsent (it stays with this side, reused first).
+  func returnBorrowed(_ slot: BufferSlot, epoch: UInt64) {
+    let returned = tx.withLock { s -> Bool in
+      guard s.epoch == epoch, s.running else { return false }
+      s.borrowed -= 1
+      giveBack(&s, slot)
+      return true
+    }
+    if returned { signalWritable() }
+  }
+}

@@ -1,0 +1,121 @@
+import SharedMemory
+
+/// A message as the receive callback sees it: the header fields and a view of the payload
+/// in the shared buffer, valid during the callback. Call ``hold()`` to keep the buffer past
+/// the callback (it is not given back to the peer until the returned value is released).
+///
+/// Noncopyable, so a message cannot be duplicated and held twice.
+public struct RPMsgReceivedMessage: ~Copyable {
+  /// Wire: `rpmsg_hdr.src`.
+  public let source: EndpointAddress
+  /// Wire: `rpmsg_hdr.dst`.
+  public let destination: EndpointAddress
+  /// Payload bytes. Wire: `rpmsg_hdr.len` (checked against the buffer).
+  public let count: Int
+  @usableFromInline let region: MemoryRegion
+  @usableFromInline let payloadOffset: Int
+  let bus: RPMsgBus
+  let slot: BufferSlot
+  let epoch: UInt64
+  /// True once ``hold()`` took the buffer.
+  public private(set) var isHeld = false
+
+  init(source: EndpointAddress, destination: EndpointAddress, count: Int, region: MemoryRegion,
+       payloadOffset: Int, bus: RPMsgBus, slot: BufferSlot, epoch: UInt64) {
+    self.source = source
+    self.destination = destination
+    self.count = count
+    self.region = region
+    self.payloadOffset = payloadOffset
+    self.bus = bus
+    self.slot = slot
+    self.epoch = epoch
+  }
+
+  /// Calls `body` with the payload, in place (no copy). The peer cannot change a buffer it
+  /// gave us, but a hostile one might: read each byte once if that matters.
+  @inlinable
+  public func withPayload<R>(_ body: (Span<UInt8>) -> R) -> R {
+    do {
+      return try region.withBytes(at: payloadOffset, count: count, body)
+    } catch {
+      let empty: [UInt8] = []  // unreachable: the bus checked the range
+      return body(empty.span)
+    }
+  }
+
+  /// A copy of the payload.
+  public var payload: [UInt8] { (try? region.bytes(at: payloadOffset, count: count)) ?? [] }
+
+  /// Keeps the buffer after the callback returns. Returns nil if already held.
+  /// OpenAMP: `rpmsg_hold_rx_buffer`.
+  public mutating func hold() -> RPMsgHeldMessage? {
+    guard !isHeld else { return nil }
+    isHeld = true
+    return RPMsgHeldMessage(source: source, destination: destination, count: count,
+                            region: region, payloadOffset: payloadOffset, bus: bus, slot: slot,
+                            epoch: epoch)
+  }
+}
+
+/// A received buffer kept past its callback. Give it back exactly once: ``release()``,
+/// or let it go out of scope (which releases it). OpenAMP: `rpmsg_release_rx_buffer`.
+public struct RPMsgHeldMessage: ~Copyable, Sendable {
+  public let source: EndpointAddress
+  public let destination: EndpointAddress
+  public let count: Int
+  let region: MemoryRegion
+  let payloadOffset: Int
+  let bus: RPMsgBus
+  let slot: BufferSlot
+  let epoch: UInt64
+  /// Set by ``release()`` so that `deinit` does not release a second time.
+  var released = false
+
+  init(source: EndpointAddress, destination: EndpointAddress, count: Int, region: MemoryRegion,
+       payloadOffset: Int, bus: RPMsgBus, slot: BufferSlot, epoch: UInt64) {
+    self.source = source
+    self.destination = destination
+    self.count = count
+    self.region = region
+    self.payloadOffset = payloadOffset
+    self.bus = bus
+    self.slot = slot
+    self.epoch = epoch
+  }
+
+  /// Calls `body` with the payload, in place.
+  public func withPayload<R>(_ body: (Span<UInt8>) -> R) -> R {
+    do {
+      return try region.withBytes(at: payloadOffset, count: count, body)
+    } catch {
+      let empty: [UInt8] = []
+      return body(empty.span)
+    }
+  }
+
+  public var payload: [UInt8] { (try? region.bytes(at: payloadOffset, count: count)) ?? [] }
+
+  /// Gives the buffer back to the peer (after a reset, there is nothing to give back).
+  public consuming func release() {
+    released = true
+    bus.releaseReceived(slot, epoch: epoch)
+  }
+
+  deinit {
+    if !released { bus.releaseReceived(slot, epoch: epoch) }
+  }
+}
+
+/// A received message copied out of shared memory, for the async API.
+public struct RPMsgMessage: Hashable, Sendable {
+  public var source: EndpointAddress
+  public var destination: EndpointAddress
+  public var payload: [UInt8]
+
+  public init(source: EndpointAddress, destination: EndpointAddress, payload: [UInt8]) {
+    self.source = source
+    self.destination = destination
+    self.payload = payload
+  }
+}

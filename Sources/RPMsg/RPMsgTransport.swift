@@ -1,0 +1,178 @@
+import SharedMemory
+import Virtio
+
+/// One rpmsg buffer: where it is in the address map and how many bytes it holds.
+@usableFromInline
+struct BufferSlot: Sendable {
+  /// Window of the bus's address map.
+  @usableFromInline var window: Int
+  /// Offset of the buffer (its header) in that window's region.
+  @usableFromInline var offset: Int
+  /// Usable bytes, header included (at most 512).
+  @usableFromInline var capacity: Int
+  /// Host: the pool buffer index. Remote: the chain head.
+  @usableFromInline var token: UInt32
+  /// Remote receive: the length to return in the used element.
+  @usableFromInline var returnLength: UInt32
+
+  @inlinable
+  init(window: Int, offset: Int, capacity: Int, token: UInt32, returnLength: UInt32 = 0) {
+    self.window = window
+    self.offset = offset
+    self.capacity = capacity
+    self.token = token
+    self.returnLength = returnLength
+  }
+}
+
+/// Host transmit path: buffers of the pool's second half, offered on vring 1.
+/// Linux: `get_a_tx_buf` + `virtqueue_add_outbuf`.
+@usableFromInline
+struct HostTransmitter: Sendable {
+  @usableFromInline var queue: VirtqueueDriver
+  /// Pool buffer index of the first transmit buffer (= receive buffer count).
+  @usableFromInline let first: Int
+  /// Usable transmit buffers: half the pool, at most the vring's size.
+  @usableFromInline let count: Int
+  /// Never-used buffers handed out so far. Linux: `last_sbuf`.
+  @usableFromInline var fresh: Int
+  /// Buffers borrowed for zero-copy and released unsent.
+  @usableFromInline var spare: [UInt32]
+  @usableFromInline let poolAddress: UInt64
+
+  init(queue: VirtqueueDriver, first: Int, count: Int, poolAddress: UInt64) {
+    self.queue = queue
+    self.first = first
+    self.count = count
+    self.fresh = 0
+    self.spare = []
+    self.spare.reserveCapacity(count)
+    self.poolAddress = poolAddress
+  }
+
+  @inlinable
+  func slot(_ index: UInt32) -> BufferSlot {
+    BufferSlot(window: 0, offset: Int(index) &* RPMsgWire.bufferSize,
+               capacity: RPMsgWire.bufferSize, token: index)
+  }
+
+  /// A free transmit buffer, or nil. Spares first, then fresh ones, then reclaimed ones.
+  @inlinable
+  mutating func acquire() throws(VirtioError) -> BufferSlot? {
+    if let index = spare.popLast() { return slot(index) }
+    if fresh < count {
+      let index = UInt32(first &+ fresh)
+      fresh &+= 1
+      return slot(index)
+    }
+    guard let used = try queue.reclaim() else { return nil }
+    return slot(used.token)
+  }
+
+  /// Offers a filled buffer of `length` bytes (header included); returns "kick".
+  @inlinable
+  mutating func submit(_ slot: BufferSlot, length: Int) throws(VirtioError) -> Bool {
+    _ = try queue.add(address: poolAddress &+ UInt64(slot.offset), length: UInt32(length),
+                      isWritable: false, token: slot.token)
+    return queue.kickPrepare()
+  }
+
+  mutating func giveBack(_ slot: BufferSlot) { spare.append(slot.token) }
+
+  var hasFree: Bool { !spare.isEmpty || fresh < count || queue.hasUsed() }
+}
+
+/// Host receive path: the pool's first half, posted writable on vring 0.
+/// Linux: `rpmsg_recv_done` + `rpmsg_recv_single`.
+@usableFromInline
+struct HostReceiver: Sendable {
+  @usableFromInline var queue: VirtqueueDriver
+  @usableFromInline let count: Int
+  @usableFromInline let poolAddress: UInt64
+
+  /// Posts buffer `index` (again). Linux: `virtqueue_add_inbuf(rvq, …)`.
+  @inlinable
+  mutating func post(_ index: UInt32) throws(VirtioError) {
+    _ = try queue.add(address: poolAddress &+ UInt64(Int(index) &* RPMsgWire.bufferSize),
+                      length: UInt32(RPMsgWire.bufferSize), isWritable: true, token: index)
+  }
+
+  /// The next filled buffer and the length the remote wrote into it.
+  @inlinable
+  mutating func next() throws(VirtioError) -> (BufferSlot, Int)? {
+    guard let used = try queue.reclaim() else { return nil }
+    let slot = BufferSlot(window: 0, offset: Int(used.token) &* RPMsgWire.bufferSize,
+                          capacity: RPMsgWire.bufferSize, token: used.token)
+    return (slot, Int(used.length))
+  }
+}
+
+/// Remote transmit path: the host's receive buffers, taken from vring 0's available ring.
+/// OpenAMP: `rpmsg_virtio_get_tx_buffer` (device role).
+@usableFromInline
+struct RemoteTransmitter: Sendable {
+  @usableFromInline var queue: VirtqueueDevice
+  /// Buffers taken and released unsent; reused before taking new ones.
+  @usableFromInline var spare: [BufferSlot]
+  /// Chains that could not carry a message (not writable, shorter than a header).
+  @usableFromInline var unusable: UInt64 = 0
+
+  init(queue: VirtqueueDevice) {
+    self.queue = queue
+    self.spare = []
+    self.spare.reserveCapacity(queue.layout.count)
+  }
+
+  @inlinable
+  mutating func acquire() throws(VirtioError) -> BufferSlot? {
+    if let slot = spare.popLast() { return slot }
+    while let chain = try queue.takeAvailable() {
+      let d = chain.first
+      guard d.isWritable, d.length >= UInt32(RPMsgWire.headerSize) else {
+        unusable &+= 1
+        try queue.returnUsed(head: chain.head, length: 0)
+        continue
+      }
+      return BufferSlot(window: d.location.window, offset: d.location.offset,
+                        capacity: min(Int(d.length), RPMsgWire.bufferSize),
+                        token: UInt32(chain.head))
+    }
+    return nil
+  }
+
+  /// Gives a filled buffer back used; returns "notify".
+  @inlinable
+  mutating func submit(_ slot: BufferSlot, length: Int) throws(VirtioError) -> Bool {
+    try queue.returnUsed(head: UInt16(truncatingIfNeeded: slot.token), length: UInt32(length))
+    return queue.shouldNotify()
+  }
+
+  mutating func giveBack(_ slot: BufferSlot) { spare.append(slot) }
+
+  var hasFree: Bool { !spare.isEmpty || queue.hasAvailable() }
+}
+
+/// Remote receive path: the host's transmit buffers, taken from vring 1.
+/// OpenAMP: `rpmsg_virtio_get_rx_buffer` (device role).
+@usableFromInline
+struct RemoteReceiver: Sendable {
+  @usableFromInline var queue: VirtqueueDevice
+
+  /// The next message buffer and its length, or nil. A chain whose first descriptor is
+  /// writable or shorter than a header comes back as a zero-capacity slot to drop.
+  @inlinable
+  mutating func next() throws(VirtioError) -> (BufferSlot, Int)? {
+    guard let chain = try queue.takeAvailable() else { return nil }
+    let d = chain.first
+    let usable = !d.isWritable
+    let capacity = usable ? min(Int(d.length), RPMsgWire.bufferSize) : 0
+    return (BufferSlot(window: d.location.window, offset: d.location.offset,
+                       capacity: capacity, token: UInt32(chain.head),
+                       returnLength: usable ? d.length : 0), capacity)
+  }
+
+  @inlinable
+  mutating func recycle(_ slot: BufferSlot) throws(VirtioError) {
+    try queue.returnUsed(head: UInt16(truncatingIfNeeded: slot.token), length: slot.returnLength)
+  }
+}

@@ -1,0 +1,108 @@
+import SharedMemory
+
+/// The rpmsg wire format, as Linux `virtio_rpmsg_bus.c` lays it out.
+public enum RPMsgWire {
+  /// Bytes of one buffer, header included. Linux: `MAX_RPMSG_BUF_SIZE`.
+  public static let bufferSize = 512
+  /// Bytes of the header. Wire: `struct rpmsg_hdr`.
+  public static let headerSize = 16
+  /// The largest payload. Linux: `rpmsg_get_mtu` = 512 − 16.
+  public static let mtu = bufferSize - headerSize
+  /// Linux: `MAX_RPMSG_NUM_BUFS`.
+  public static let maximumBufferCount = 512
+  /// Bytes of a name-service message. Wire: `struct rpmsg_ns_msg`.
+  public static let nameServiceMessageSize = 40
+  /// Bytes of a channel name, NUL included. Linux: `RPMSG_NAME_SIZE`.
+  public static let nameSize = 32
+
+  /// Header field offsets. Wire: `rpmsg_hdr.src, dst, reserved, len, flags`.
+  public static let sourceOffset = 0, destinationOffset = 4, reservedOffset = 8
+  public static let lengthOffset = 12, flagsOffset = 14
+
+  /// Buffers in the pool for a receive vring of `count` entries: half receive, half
+  /// transmit. Linux: `num_bufs = vring0.num < MAX/2 ? 2·num : MAX`.
+  public static func bufferCount(receiveVringCount count: Int) -> Int {
+    count < maximumBufferCount / 2 ? 2 * count : maximumBufferCount
+  }
+
+  /// Writes a header and copies the payload into a buffer at `offset`.
+  @inlinable @inline(__always)
+  static func writeMessage(
+    into region: MemoryRegion, at offset: Int, source: UInt32, destination: UInt32,
+    payload: Span<UInt8>, order: ByteOrder
+  ) throws(SharedMemoryError) {
+    try region.store(source, at: offset, order: order)
+    try region.store(destination, at: offset &+ 4, order: order)
+    try region.store(UInt32(0), at: offset &+ 8, order: order)
+    try region.store(UInt16(truncatingIfNeeded: payload.count), at: offset &+ 12, order: order)
+    try region.store(UInt16(0), at: offset &+ 14, order: order)
+    try region.write(payload, at: offset &+ 16)
+  }
+
+  /// Encodes a name-service message. Wire: `struct rpmsg_ns_msg` (`name[32]`, `addr`,
+  /// `flags`: 0 create, 1 destroy), in `order`.
+  public static func nameServiceMessage(
+    name: String, address: EndpointAddress, destroy: Bool, order: ByteOrder
+  ) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: nameServiceMessageSize)
+    for (i, b) in name.utf8.prefix(nameSize - 1).enumerated() { bytes[i] = b }
+    func put(_ value: UInt32, _ at: Int) {
+      for k in 0..<4 {
+        let shift = order == .little ? 8 * k : 8 * (3 - k)
+        bytes[at + k] = UInt8(truncatingIfNeeded: value >> shift)
+      }
+    }
+    put(address.rawValue, 32)
+    put(destroy ? 1 : 0, 36)
+    return bytes
+  }
+
+  /// A decoded name-service announcement.
+  public struct Announcement: Hashable, Sendable {
+    public var name: String
+    public var address: EndpointAddress
+    /// True for `RPMSG_NS_DESTROY`.
+    public var isDestroy: Bool
+  }
+
+  /// Why a name-service message was dropped.
+  public enum NameServiceProblem: Hashable, Sendable {
+    case wrongSize(Int), missingTerminator, invalidUTF8, emptyName
+  }
+
+  /// Decodes a name-service message; it must be exactly 40 bytes with a NUL-terminated
+  /// UTF-8 name. Linux checks the size and forces a NUL; we drop unterminated names.
+  public static func decodeNameService(
+    _ bytes: Span<UInt8>, order: ByteOrder
+  ) -> Result<Announcement, NameServiceProblemError> {
+    guard bytes.count == nameServiceMessageSize else {
+      return .failure(.init(problem: .wrongSize(bytes.count)))
+    }
+    var nameBytes: [UInt8] = []
+    var terminated = false
+    for i in 0..<nameSize {
+      if bytes[i] == 0 { terminated = true; break }
+      nameBytes.append(bytes[i])
+    }
+    guard terminated else { return .failure(.init(problem: .missingTerminator)) }
+    guard !nameBytes.isEmpty else { return .failure(.init(problem: .emptyName)) }
+    guard let name = String(validating: nameBytes, as: UTF8.self) else {
+      return .failure(.init(problem: .invalidUTF8))
+    }
+    func get(_ at: Int) -> UInt32 {
+      var v: UInt32 = 0
+      for k in 0..<4 {
+        let shift = order == .little ? 8 * k : 8 * (3 - k)
+        v |= UInt32(bytes[at + k]) << shift
+      }
+      return v
+    }
+    return .success(Announcement(name: name, address: EndpointAddress(get(32)),
+                                 isDestroy: get(36) & 1 != 0))
+  }
+
+  /// Carries a ``NameServiceProblem`` through `Result`.
+  public struct NameServiceProblemError: Error, Hashable, Sendable {
+    public var problem: NameServiceProblem
+  }
+}
