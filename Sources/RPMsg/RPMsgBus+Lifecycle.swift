@@ -67,6 +67,7 @@ extension RPMsgBus {
         s.order = resource.byteOrder
         s.notifyID = rxID
         s.epoch = epoch
+        s.session = RPMsgSession(bus: self, map: s.map, epoch: epoch)
         s.running = true
       }
       tx.withLock { s in
@@ -139,6 +140,7 @@ extension RPMsgBus {
         s.order = resource.byteOrder
         s.notifyID = rxID
         s.epoch = epoch
+        s.session = RPMsgSession(bus: self, map: s.map, epoch: epoch)
         s.running = true
       }
       tx.withLock { s in
@@ -187,6 +189,7 @@ extension RPMsgBus {
       s.host = nil
       s.remote = nil
       s.cachedEndpoint = nil
+      s.session = nil
     }
     tx.withLock { s in
       s.running = false
@@ -206,6 +209,7 @@ extension RPMsgBus {
     let error = RPMsgError(.reset, reason)
     if onDispatcher {
       deferredReset.withLock { $0 = $0 ?? error }
+      resetRequested.store(true, ordering: .releasing)
       return
     }
     stopRings()

@@ -47,7 +47,10 @@ extension RPMsgBus {
       return kick ? s.notifyID : nil
     }
     if let kick { notify(kick) }
-    if let reason = deferredReset.withLock({ r in defer { r = nil }; return r }) {
+    if resetRequested.load(ordering: .acquiring),
+      resetRequested.exchange(false, ordering: .acquiringAndReleasing),
+      let reason = deferredReset.withLock({ r in defer { r = nil }; return r })
+    {
       reset(reason: reason.message)
     }
   }
@@ -115,12 +118,13 @@ extension RPMsgBus {
       drop(&s, \.droppedBadBuffer, "dropped a buffer of \(length) bytes (shorter than a header)")
       return false
     }
-    let region = s.map.windows[slot.window].region
     let source: UInt32, destination: UInt32, count: UInt16
     do {
-      source = try region.load(UInt32.self, at: slot.offset, order: s.order)
-      destination = try region.load(UInt32.self, at: slot.offset &+ 4, order: s.order)
-      count = try region.load(UInt16.self, at: slot.offset &+ 12, order: s.order)
+      source = try s.map.windows[slot.window].region.load(UInt32.self, at: slot.offset, order: s.order)
+      destination = try s.map.windows[slot.window].region.load(
+        UInt32.self, at: slot.offset &+ 4, order: s.order)
+      count = try s.map.windows[slot.window].region.load(
+        UInt16.self, at: slot.offset &+ 12, order: s.order)
     } catch {
       drop(&s, \.droppedBadBuffer, "dropped an unreadable buffer: \(error.message)")
       return false
@@ -152,12 +156,12 @@ extension RPMsgBus {
     case .callback(let callback):
       var message = RPMsgReceivedMessage(
         source: EndpointAddress(source), destination: EndpointAddress(destination),
-        count: Int(count), region: region, payloadOffset: slot.offset &+ RPMsgWire.headerSize,
-        bus: self, slot: slot, epoch: s.epoch)
+        count: Int(count), session: s.session!, slot: slot)
       callback(&message)
       return message.isHeld
     case .stream(let continuation):
-      let payload = (try? region.bytes(at: slot.offset &+ RPMsgWire.headerSize, count: Int(count))) ?? []
+      let payload = (try? s.map.windows[slot.window].region.bytes(
+        at: slot.offset &+ RPMsgWire.headerSize, count: Int(count))) ?? []
       let result = continuation.yield(RPMsgMessage(
         source: EndpointAddress(source), destination: EndpointAddress(destination),
         payload: payload))
@@ -167,7 +171,8 @@ extension RPMsgBus {
       return false
     case .nameService:
       let order = s.order
-      let bytes = (try? region.bytes(at: slot.offset &+ RPMsgWire.headerSize, count: Int(count))) ?? []
+      let bytes = (try? s.map.windows[slot.window].region.bytes(
+        at: slot.offset &+ RPMsgWire.headerSize, count: Int(count))) ?? []
       handleNameService(bytes, from: EndpointAddress(source), order: order)
       return false
     }

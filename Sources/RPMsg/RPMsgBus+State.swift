@@ -39,6 +39,8 @@ extension RPMsgBus {
     var cachedAddress: UInt32 = EndpointAddress.any.rawValue
     var cachedGeneration: UInt64 = 0
     var cachedEndpoint: RPMsgEndpoint?
+    /// Shared with the messages of this boot.
+    var session: RPMsgSession?
   }
 }
 

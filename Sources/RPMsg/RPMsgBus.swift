@@ -59,6 +59,7 @@ public final class RPMsgBus: Sendable {
   let brokenErrors = Mutex<RPMsgError?>(nil)
   /// A reset asked for from inside a callback, done when the receive loop ends.
   let deferredReset = Mutex<RPMsgError?>(nil)
+  let resetRequested = Atomic<Bool>(false)
   /// The receive and transmit vrings' notify ids, for ``handleKick(notifyID:)``.
   let receiveNotifyID = Atomic<UInt32>(.max)
   let transmitNotifyID = Atomic<UInt32>(.max)

@@ -98,7 +98,11 @@ public final class RPMsgLoopback: Sendable {
         peers.pendingHost.store(true, ordering: .releasing)
       }
     }, log: log)
-    peers.links.withLock { $0 = (WeakBus(host), WeakBus(remote)) }
+    peers.links.withLock { $0 = (host, remote) }
+  }
+
+  deinit {
+    peers.links.withLock { $0 = (nil, nil) }  // break bus → notify closure → peers → bus
   }
 
   /// Starts both sides: the host's handshake, then the remote once it sees DRIVER_OK.
@@ -138,20 +142,16 @@ public final class RPMsgLoopback: Sendable {
     return before && after
   }
 
-  /// The kick wiring: weak links to both buses (no retain cycle through the notify
-  /// closures), kick counts and pending flags.
+  /// The kick wiring: links to both buses (cleared when the loopback goes, which breaks
+  /// the cycle through the notify closures; no weak reference, which would slow every
+  /// retain of the buses), kick counts and pending flags.
   final class Peers: Sendable {
-    let links = Mutex<(host: WeakBus?, remote: WeakBus?)>((nil, nil))
+    let links = Mutex<(host: RPMsgBus?, remote: RPMsgBus?)>((nil, nil))
     let toRemote = Atomic<Int>(0)
     let toHost = Atomic<Int>(0)
     let pendingRemote = Atomic<Bool>(false)
     let pendingHost = Atomic<Bool>(false)
-    var hostBus: RPMsgBus? { links.withLock { $0.host?.bus } }
-    var remoteBus: RPMsgBus? { links.withLock { $0.remote?.bus } }
-  }
-
-  final class WeakBus: Sendable {
-    weak let bus: RPMsgBus?
-    init(_ bus: RPMsgBus) { self.bus = bus }
+    var hostBus: RPMsgBus? { links.withLock { $0.host } }
+    var remoteBus: RPMsgBus? { links.withLock { $0.remote } }
   }
 }

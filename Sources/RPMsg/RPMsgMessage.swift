@@ -1,4 +1,5 @@
 import SharedMemory
+import Virtio
 
 /// A message as the receive callback sees it: the header fields and a view of the payload
 /// in the shared buffer, valid during the callback. Call ``hold()`` to keep the buffer past
@@ -12,32 +13,28 @@ public struct RPMsgReceivedMessage: ~Copyable {
   public let destination: EndpointAddress
   /// Payload bytes. Wire: `rpmsg_hdr.len` (checked against the buffer).
   public let count: Int
-  @usableFromInline let region: MemoryRegion
-  @usableFromInline let payloadOffset: Int
-  let bus: RPMsgBus
+  /// The boot this buffer belongs to (one reference for the bus, the map and the epoch).
+  let session: RPMsgSession
   let slot: BufferSlot
-  let epoch: UInt64
+  var payloadOffset: Int { slot.offset &+ RPMsgWire.headerSize }
   /// True once ``hold()`` took the buffer.
   public private(set) var isHeld = false
 
-  init(source: EndpointAddress, destination: EndpointAddress, count: Int, region: MemoryRegion,
-       payloadOffset: Int, bus: RPMsgBus, slot: BufferSlot, epoch: UInt64) {
+  init(source: EndpointAddress, destination: EndpointAddress, count: Int,
+       session: RPMsgSession, slot: BufferSlot) {
     self.source = source
     self.destination = destination
     self.count = count
-    self.region = region
-    self.payloadOffset = payloadOffset
-    self.bus = bus
+    self.session = session
     self.slot = slot
-    self.epoch = epoch
   }
 
   /// Calls `body` with the payload, in place (no copy). The peer cannot change a buffer it
   /// gave us, but a hostile one might: read each byte once if that matters.
-  @inlinable
   public func withPayload<R>(_ body: (Span<UInt8>) -> R) -> R {
     do {
-      return try region.withBytes(at: payloadOffset, count: count, body)
+      return try session.map.windows[slot.window].region.withBytes(
+        at: payloadOffset, count: count, body)
     } catch {
       let empty: [UInt8] = []  // unreachable: the bus checked the range
       return body(empty.span)
@@ -45,7 +42,9 @@ public struct RPMsgReceivedMessage: ~Copyable {
   }
 
   /// A copy of the payload.
-  public var payload: [UInt8] { (try? region.bytes(at: payloadOffset, count: count)) ?? [] }
+  public var payload: [UInt8] {
+    (try? session.map.windows[slot.window].region.bytes(at: payloadOffset, count: count)) ?? []
+  }
 
   /// Keeps the buffer after the callback returns. Returns nil if already held.
   /// OpenAMP: `rpmsg_hold_rx_buffer`.
@@ -53,8 +52,9 @@ public struct RPMsgReceivedMessage: ~Copyable {
     guard !isHeld else { return nil }
     isHeld = true
     return RPMsgHeldMessage(source: source, destination: destination, count: count,
-                            region: region, payloadOffset: payloadOffset, bus: bus, slot: slot,
-                            epoch: epoch)
+                            region: session.map.windows[slot.window].region,
+                            payloadOffset: payloadOffset, bus: session.bus, slot: slot,
+                            epoch: session.epoch)
   }
 }
 
@@ -104,6 +104,20 @@ public struct RPMsgHeldMessage: ~Copyable, Sendable {
 
   deinit {
     if !released { bus.releaseReceived(slot, epoch: epoch) }
+  }
+}
+
+/// What the receive path shares with the messages of one boot: the bus (unowned: the bus
+/// owns the session through its receive state), the address map and the epoch.
+final class RPMsgSession: Sendable {
+  unowned let bus: RPMsgBus
+  let map: DeviceAddressMap
+  let epoch: UInt64
+
+  init(bus: RPMsgBus, map: DeviceAddressMap, epoch: UInt64) {
+    self.bus = bus
+    self.map = map
+    self.epoch = epoch
   }
 }
 
