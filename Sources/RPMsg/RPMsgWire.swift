@@ -63,6 +63,12 @@ public enum RPMsgWire {
     public var address: EndpointAddress
     /// True for `RPMSG_NS_DESTROY`.
     public var isDestroy: Bool
+
+    public init(name: String, address: EndpointAddress, isDestroy: Bool) {
+      self.name = name
+      self.address = address
+      self.isDestroy = isDestroy
+    }
   }
 
   /// Why a name-service message was dropped.
