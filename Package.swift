@@ -13,6 +13,11 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "SharedMemory", targets: ["SharedMemory"]),
+    .library(name: "Firmware", targets: ["Firmware"]),
+    .executable(name: "rproc", targets: ["rproc"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
     // The wire contract shared with the firmware SDK (firmware/ includes the same header).
@@ -22,7 +27,26 @@ let package = Package(
     // The one target that touches raw memory.
     .target(name: "SharedMemory", dependencies: ["CSharedMemoryShims"], swiftSettings: strict),
 
+    // ELF images and resource tables: parse, validate, load, write back.
+    .target(name: "Firmware", dependencies: ["SharedMemory"], swiftSettings: strict),
+    // Measurements behind `rproc bench`, each against a baseline run in the same process.
+    .target(name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory"], swiftSettings: strict),
+
+    // The command-line tool.
+    .executableTarget(
+      name: "rproc",
+      dependencies: [
+        "Firmware", "RemoteprocBenchmarks",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
+    .testTarget(
+      name: "FirmwareTests", dependencies: ["Firmware", "SharedMemory", "CRemoteprocWire"],
+      exclude: ["Fixtures"], swiftSettings: strict),
+    // Runs the built `rproc` executable as a user would.
+    .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]
 )
