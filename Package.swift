@@ -14,6 +14,7 @@ let package = Package(
   products: [
     .library(name: "SharedMemory", targets: ["SharedMemory"]),
     .library(name: "Firmware", targets: ["Firmware"]),
+    .library(name: "Remoteproc", targets: ["Remoteproc"]),
     .executable(name: "rproc", targets: ["rproc"]),
   ],
   dependencies: [
@@ -29,6 +30,12 @@ let package = Package(
 
     // ELF images and resource tables: parse, validate, load, write back.
     .target(name: "Firmware", dependencies: ["SharedMemory"], swiftSettings: strict),
+    // The remote-processor core: lifecycle, resources, subdevices, attributes, crash recovery.
+    .target(name: "Remoteproc", dependencies: ["Firmware", "SharedMemory"], swiftSettings: strict),
+
+    // Test aids: a platform whose firmware is Swift code, and builders of test images.
+    .target(name: "RemoteprocTesting", dependencies: ["Remoteproc", "Firmware", "SharedMemory"], swiftSettings: strict),
+
     // Measurements behind `rproc bench`, each against a baseline run in the same process.
     .target(name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory"], swiftSettings: strict),
 
@@ -45,6 +52,9 @@ let package = Package(
     .testTarget(
       name: "FirmwareTests", dependencies: ["Firmware", "SharedMemory", "CRemoteprocWire"],
       exclude: ["Fixtures"], swiftSettings: strict),
+    .testTarget(
+      name: "RemoteprocTests", dependencies: ["Remoteproc", "RemoteprocTesting", "Firmware", "SharedMemory"],
+      swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
   ],
