@@ -12,7 +12,7 @@ public final class RemoteprocRegistry: Sendable {
 
   /// Registers a processor. With `options.autoBoot` it boots (or, when the platform says the
   /// remote is already running, attaches) before this returns; a failed auto-boot leaves it
-  /// registered and offline and is reported in the returned error's place by an event.
+  /// registered and offline, and the error is returned beside it.
   @discardableResult
   public func add(
     name: String, firmware: String, platform: any RemoteProcessorPlatform, firmwareStore: FirmwareStore,
@@ -24,7 +24,7 @@ public final class RemoteprocRegistry: Sendable {
       drivers: drivers, options: options, events: events)
     processors.withLock { $0.append(processor) }
     var failure: RemoteprocError?
-    if options.autoBoot || platform.isRunningAtRegistration && options.autoBoot {
+    if options.autoBoot {
       do { try await processor.boot() } catch { failure = error }
     }
     return (processor, failure)

@@ -18,7 +18,10 @@ public final class TestFirmwareContext: @unchecked Sendable {
   private var finished = false
   private var launched = false
 
-  init(memory: PlatformMemory, bootAddress: UInt64, notifier: RemoteprocNotifier) {
+  private let platform: TestPlatform
+
+  init(memory: PlatformMemory, bootAddress: UInt64, notifier: RemoteprocNotifier, platform: TestPlatform) {
+    self.platform = platform
     self.memory = memory
     self.bootAddress = bootAddress
     self.notifier = notifier
@@ -28,14 +31,14 @@ public final class TestFirmwareContext: @unchecked Sendable {
     condition.lock()
     launched = true
     condition.unlock()
-    _ = TestPlatform.liveThreads.add(1, ordering: .sequentiallyConsistent)
-    let thread = Thread { [self] in
+    _ = platform.threads.add(1, ordering: .sequentiallyConsistent)
+    let thread = Thread { [self, platform] in
       program(self)
       condition.lock()
       finished = true
       condition.broadcast()
       condition.unlock()
-      _ = TestPlatform.liveThreads.subtract(1, ordering: .sequentiallyConsistent)
+      _ = platform.threads.subtract(1, ordering: .sequentiallyConsistent)
     }
     thread.name = "test-firmware"
     thread.start()

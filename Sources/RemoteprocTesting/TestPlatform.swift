@@ -36,8 +36,9 @@ public final class TestPlatform: RemoteProcessorPlatform, @unchecked Sendable {
   }
   private let state = Mutex(State())
 
-  /// The number of firmware threads alive in all test platforms (for leak checks).
-  public static let liveThreads = Atomic<Int>(0)
+  /// Firmware threads of this platform still alive (for leak checks).
+  public var liveThreads: Int { threads.load(ordering: .sequentiallyConsistent) }
+  let threads = Atomic<Int>(0)
 
   /// - Parameter extraWindows: more memory (a fixed device-memory window, a named carveout).
   public init(extraWindows: [(name: String, deviceAddress: UInt64, length: Int, pool: Bool)] = []) throws {
@@ -115,7 +116,8 @@ public final class TestPlatform: RemoteProcessorPlatform, @unchecked Sendable {
 
   private func launch(bootAddress: UInt64, notifier: RemoteprocNotifier) {
     let program = state.withLock { $0.program }
-    let context = TestFirmwareContext(memory: memory, bootAddress: bootAddress, notifier: notifier)
+    let context = TestFirmwareContext(
+      memory: memory, bootAddress: bootAddress, notifier: notifier, platform: self)
     state.withLock { $0.run = context }
     guard let program else { return }
     context.launch(program)

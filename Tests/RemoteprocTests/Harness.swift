@@ -3,6 +3,7 @@ import Foundation
 import Remoteproc
 import RemoteprocTesting
 import SharedMemory
+import Synchronization
 import Testing
 
 /// A registry, a test platform and a temporary firmware directory for one test.
@@ -72,4 +73,12 @@ func expectError(
     Issue.record("expected a RemoteprocError, got \(error)", sourceLocation: sourceLocation)
     return nil
   }
+}
+
+/// A counter shared between a test and its firmware thread.
+final class Counter: Sendable {
+  private let value = Mutex(0)
+  /// Adds one and returns the new value.
+  func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+  var current: Int { value.withLock { $0 } }
 }
