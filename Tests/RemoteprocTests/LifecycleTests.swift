@@ -190,3 +190,31 @@ extension Sequence where Element: Sendable {
     return result
   }
 }
+
+@Suite struct RegistryTests {
+  @Test func processorsAreNamedInRegistrationOrderAndAutoBoot() async throws {
+    let registry = RemoteprocRegistry()
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-reg-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try TestFirmwareImage().write(to: directory, name: "fw.elf")
+    let store = FirmwareStore(directories: [directory.path])
+    var auto = RemoteProcessor.Options()
+    auto.autoBoot = true
+    let first = await registry.add(name: "a", firmware: "fw.elf", platform: try TestPlatform(), firmwareStore: store)
+    let second = await registry.add(
+      name: "b", firmware: "fw.elf", platform: try TestPlatform(), firmwareStore: store, options: auto)
+    let third = await registry.add(
+      name: "c", firmware: "missing.elf", platform: try TestPlatform(), firmwareStore: store, options: auto)
+    #expect(first.processor.deviceName == "remoteproc0" && second.processor.deviceName == "remoteproc1")
+    #expect(await first.processor.state == .offline)
+    #expect(await second.processor.state == .running && second.autoBootError == nil)
+    #expect(await third.processor.state == .offline)
+    #expect(third.autoBootError?.code == .notFound)
+    #expect(registry.processor(named: "remoteproc2") === third.processor)
+    #expect(registry.all.count == 3)
+    await registry.remove(second.processor)
+    #expect(await second.processor.state == .offline)
+    #expect(registry.all.map(\.deviceName) == ["remoteproc0", "remoteproc2"])
+  }
+}
