@@ -13,8 +13,14 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "SharedMemory", targets: ["SharedMemory"]),
+    .library(name: "Firmware", targets: ["Firmware"]),
+    .library(name: "Remoteproc", targets: ["Remoteproc"]),
     .library(name: "Virtio", targets: ["Virtio"]),
     .library(name: "RPMsg", targets: ["RPMsg"]),
+    .executable(name: "rproc", targets: ["rproc"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
     // The wire contract shared with the firmware SDK (firmware/ includes the same header).
@@ -24,15 +30,44 @@ let package = Package(
     // The one target that touches raw memory.
     .target(name: "SharedMemory", dependencies: ["CSharedMemoryShims"], swiftSettings: strict),
 
+    // ELF images and resource tables: parse, validate, load, write back.
+    .target(name: "Firmware", dependencies: ["SharedMemory"], swiftSettings: strict),
+    // The remote-processor core: lifecycle, resources, subdevices, attributes, crash recovery.
+    .target(name: "Remoteproc", dependencies: ["Firmware", "SharedMemory"], swiftSettings: strict),
+
     // Split virtqueues (driver and device roles) and the vdev status/feature handshake.
     .target(name: "Virtio", dependencies: ["SharedMemory"], swiftSettings: strict),
     // The rpmsg bus over a vdev, host and remote roles.
     .target(name: "RPMsg", dependencies: ["Virtio", "SharedMemory"], swiftSettings: strict),
 
+    // Test aids: a platform whose firmware is Swift code, and builders of test images.
+    .target(name: "RemoteprocTesting", dependencies: ["Remoteproc", "Firmware", "SharedMemory"], swiftSettings: strict),
+
+    // Measurements behind `rproc bench`, each against a baseline run in the same process.
+    .target(name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory"], swiftSettings: strict),
+
+    // The command-line tool.
+    .executableTarget(
+      name: "rproc",
+      dependencies: [
+        "Firmware", "RemoteprocBenchmarks",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
     .testTarget(name: "VirtioTests", dependencies: ["Virtio", "CRemoteprocWire"], swiftSettings: strict),
-    .testTarget(name: "RPMsgTests", dependencies: ["RPMsg", "Virtio", "SharedMemory", "CRemoteprocWire"],
-                swiftSettings: strict),
+    .testTarget(
+      name: "RPMsgTests", dependencies: ["RPMsg", "Virtio", "SharedMemory", "CRemoteprocWire"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "FirmwareTests", dependencies: ["Firmware", "SharedMemory", "CRemoteprocWire"],
+      exclude: ["Fixtures"], swiftSettings: strict),
+    .testTarget(
+      name: "RemoteprocTests", dependencies: ["Remoteproc", "RemoteprocTesting", "Firmware", "SharedMemory"],
+      swiftSettings: strict),
+    // Runs the built `rproc` executable as a user would.
+    .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]
 )
