@@ -17,6 +17,7 @@ let package = Package(
     .library(name: "Remoteproc", targets: ["Remoteproc"]),
     .library(name: "Virtio", targets: ["Virtio"]),
     .library(name: "RPMsg", targets: ["RPMsg"]),
+    .library(name: "VirtioSerial", targets: ["VirtioSerial"]),
     .executable(name: "rproc", targets: ["rproc"]),
   ],
   dependencies: [
@@ -39,6 +40,8 @@ let package = Package(
     .target(name: "Virtio", dependencies: ["SharedMemory"], swiftSettings: strict),
     // The rpmsg bus over a vdev, host and remote roles.
     .target(name: "RPMsg", dependencies: ["Virtio", "SharedMemory"], swiftSettings: strict),
+    // The host side of the remoteproc serial port (virtio id 11) and console (3).
+    .target(name: "VirtioSerial", dependencies: ["Virtio", "SharedMemory"], swiftSettings: strict),
 
     // Test aids: a platform whose firmware is Swift code, and builders of test images.
     .target(name: "RemoteprocTesting", dependencies: ["Remoteproc", "Firmware", "SharedMemory"], swiftSettings: strict),
@@ -57,6 +60,9 @@ let package = Package(
 
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
     .testTarget(name: "VirtioTests", dependencies: ["Virtio", "CRemoteprocWire"], swiftSettings: strict),
+    .testTarget(
+      name: "VirtioSerialTests", dependencies: ["VirtioSerial", "Virtio", "SharedMemory"],
+      swiftSettings: strict),
     .testTarget(
       name: "RPMsgTests", dependencies: ["RPMsg", "Virtio", "SharedMemory", "CRemoteprocWire"],
       swiftSettings: strict),
