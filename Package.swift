@@ -18,6 +18,7 @@ let package = Package(
     .library(name: "Virtio", targets: ["Virtio"]),
     .library(name: "RPMsg", targets: ["RPMsg"]),
     .library(name: "VirtioSerial", targets: ["VirtioSerial"]),
+    .library(name: "RPMsgDrivers", targets: ["RPMsgDrivers"]),
     .executable(name: "rproc", targets: ["rproc"]),
   ],
   dependencies: [
@@ -40,6 +41,8 @@ let package = Package(
     .target(name: "Virtio", dependencies: ["SharedMemory"], swiftSettings: strict),
     // The rpmsg bus over a vdev, host and remote roles.
     .target(name: "RPMsg", dependencies: ["Virtio", "SharedMemory"], swiftSettings: strict),
+    // Host-side channel drivers: rpmsg-tty, rpmsg-client-sample, rpmsg-raw.
+    .target(name: "RPMsgDrivers", dependencies: ["RPMsg"], swiftSettings: strict),
     // The host side of the remoteproc serial port (virtio id 11) and console (3).
     .target(name: "VirtioSerial", dependencies: ["Virtio", "SharedMemory"], swiftSettings: strict),
 
@@ -60,6 +63,7 @@ let package = Package(
 
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
     .testTarget(name: "VirtioTests", dependencies: ["Virtio", "CRemoteprocWire"], swiftSettings: strict),
+    .testTarget(name: "RPMsgDriversTests", dependencies: ["RPMsgDrivers", "RPMsg"], swiftSettings: strict),
     .testTarget(
       name: "VirtioSerialTests", dependencies: ["VirtioSerial", "Virtio", "SharedMemory"],
       swiftSettings: strict),
