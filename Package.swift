@@ -50,13 +50,17 @@ let package = Package(
     .target(name: "RemoteprocTesting", dependencies: ["Remoteproc", "Firmware", "SharedMemory"], swiftSettings: strict),
 
     // Measurements behind `rproc bench`, each against a baseline run in the same process.
-    .target(name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory"], swiftSettings: strict),
+    .target(
+      name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory", "RPMsg"],
+      swiftSettings: strict),
+    // Counts heap allocations by interposing malloc; linked only into the rproc tool.
+    .target(name: "CMallocCounter"),
 
     // The command-line tool.
     .executableTarget(
       name: "rproc",
       dependencies: [
-        "Firmware", "RemoteprocBenchmarks",
+        "Firmware", "RemoteprocBenchmarks", "CMallocCounter",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),

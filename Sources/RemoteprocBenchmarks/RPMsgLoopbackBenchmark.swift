@@ -1,0 +1,171 @@
+import RPMsg
+import SharedMemory
+import Synchronization
+
+/// `rproc bench rpmsg-loopback`: both rpmsg roles in one process, on one thread, with no
+/// system call on the message path: a host bus and a remote bus over one shared mapping
+/// (256-entry vrings, name service and EVENT_IDX negotiated), kicks delivered by calling
+/// the other side's `handleKick` at once after each send, the way an in-process remote
+/// would run.
+///
+/// - one-way: the host try-sends a message to a remote endpoint, the remote takes it from
+///   vring 1, runs the endpoint's callback, and returns the buffer.
+/// - echo: as one-way, and the remote's callback sends the payload back; the host receives
+///   it on vring 0, runs its callback and re-posts the buffer (one full round trip).
+/// - zero-copy one-way: the host borrows a transmit buffer, writes 496 bytes into it in
+///   place and sends it.
+///
+/// Each figure is the median over `runs` of (time for `messages` messages) / `messages`.
+/// `allocations_per_message` counts every heap allocation in the process during all the
+/// timed loops, divided by the messages they carried (needs a counter: the rproc tool
+/// links one that interposes malloc).
+public struct RPMsgLoopbackBenchmark {
+  public struct Result: Codable, Hashable, Sendable {
+    public var oneway_ns_32: Double
+    public var oneway_ns_496: Double
+    public var echo_ns_32: Double
+    public var echo_ns_496: Double
+    public var zerocopy_oneway_ns_496: Double
+    /// Heap allocations per message in the timed loops; nil without a counter.
+    public var allocations_per_message: Double?
+    /// The floor: copy 32 bytes into shared memory, publish an index (release), read it back
+    /// (acquire) and copy the bytes out, in the same process.
+    public var floor_ns_32: Double
+    /// True when the allocation counter was seen counting a known number of allocations.
+    public var allocation_counter_verified: Bool?
+    public var messages: Int
+    public var runs: Int
+  }
+
+  public let messages: Int
+  public let runs: Int
+  let allocations: (() -> UInt64)?
+
+  /// - Parameter allocations: reads a process-wide allocation counter, or nil.
+  public init(messages: Int = 1_000_000, runs: Int = 5, allocations: (() -> UInt64)? = nil) {
+    self.messages = messages
+    self.runs = runs
+    self.allocations = allocations
+  }
+
+  /// Holds a reference an endpoint's own callback needs (set once, read lock-free).
+  final class Reference: Sendable {
+    let endpoint = AtomicLazyReference<RPMsgEndpoint>()
+  }
+
+  final class Count: Sendable {
+    let value = Atomic<Int>(0)
+  }
+
+  public func run() throws -> Result {
+    let verified = allocations.map { counter in
+      let before = counter()
+      var keep: [[Int]] = []
+      keep.reserveCapacity(1000)
+      for i in 0..<1000 { keep.append([i, i + 1]) }  // 1000 array buffers on the heap
+      let seen = counter() - before
+      return keep.count == 1000 && seen >= 1000
+    }
+
+    let pair = try RPMsgLoopback(vringCount: 256, kicks: .manual)
+    try pair.start()
+    let received = Count()
+    let sink = try pair.remote.createEndpoint(address: EndpointAddress(0x400)) { message in
+      received.value.add(message.count, ordering: .relaxed)
+    }
+    let echoReference = Reference()
+    let echo = try pair.remote.createEndpoint(address: EndpointAddress(0x401)) { message in
+      guard let me = echoReference.endpoint.load() else { return }
+      message.withPayload { payload in
+        try? me.trySend(payload, to: message.source)
+      }
+    }
+    _ = echoReference.endpoint.storeIfNil(echo)
+    let oneway = try pair.host.createEndpoint(destination: sink.address) { _ in }
+    let client = try pair.host.createEndpoint(destination: echo.address) { message in
+      received.value.add(message.count, ordering: .relaxed)
+    }
+    let small = [UInt8](repeating: 0x5A, count: 32)
+    let large = [UInt8](repeating: 0xA5, count: 496)
+    let host = pair.host, remote = pair.remote
+    var failures = 0
+
+    func oneWay(_ payload: [UInt8]) {
+      for _ in 0..<messages {
+        do { try oneway.trySend(payload) } catch { failures += 1 }
+        remote.handleKick(vring: 1)
+      }
+    }
+    func roundTrip(_ payload: [UInt8]) {
+      for _ in 0..<messages {
+        do { try client.trySend(payload) } catch { failures += 1 }
+        remote.handleKick(vring: 1)
+        host.handleKick(vring: 0)
+      }
+    }
+    func zeroCopy() {
+      for _ in 0..<messages {
+        do {
+          let buffer = try oneway.borrowBuffer()
+          buffer.withPayload { span in
+            for i in 0..<496 { span[i] = UInt8(truncatingIfNeeded: i) }
+          }
+          try buffer.send(count: 496)
+        } catch {
+          failures += 1
+        }
+        remote.handleKick(vring: 1)
+      }
+    }
+
+    // Warm up every path (first-touch page faults, lazy metadata), then measure.
+    let saved = (messages, ())
+    _ = saved
+    for _ in 0..<3 {
+      oneWay(small)
+      roundTrip(small)
+      zeroCopy()
+    }
+    let startAllocations = allocations?()
+    let n = Double(messages)
+    let oneway32 = Stopwatch.median(runs: runs, warmup: 0) { oneWay(small) } / n
+    let oneway496 = Stopwatch.median(runs: runs, warmup: 0) { oneWay(large) } / n
+    let echo32 = Stopwatch.median(runs: runs, warmup: 0) { roundTrip(small) } / n
+    let echo496 = Stopwatch.median(runs: runs, warmup: 0) { roundTrip(large) } / n
+    let zero496 = Stopwatch.median(runs: runs, warmup: 0) { zeroCopy() } / n
+    let perMessage: Double? = allocations.map { counter in
+      Double(counter() - startAllocations!) / (5 * Double(runs) * n)
+    }
+    guard failures == 0, host.transportError == nil, remote.transportError == nil else {
+      throw RPMsgError(.transport, "the benchmark lost messages: \(failures) sends failed")
+    }
+    return Result(
+      oneway_ns_32: oneway32, oneway_ns_496: oneway496, echo_ns_32: echo32, echo_ns_496: echo496,
+      zerocopy_oneway_ns_496: zero496, allocations_per_message: perMessage,
+      floor_ns_32: try floor(), allocation_counter_verified: verified, messages: messages,
+      runs: runs)
+  }
+
+  /// The same-process floor for one 32-byte message through shared memory.
+  func floor() throws -> Double {
+    let mapping = try SharedMapping.anonymous(count: 4096)
+    let region = mapping.region
+    let payload = [UInt8](repeating: 0x5A, count: 32)
+    var out = [UInt8](repeating: 0, count: 32)
+    var index: UInt16 = 0
+    var sum = 0
+    let ns = try Stopwatch.median(runs: runs, warmup: 1) {
+      for _ in 0..<messages {
+        try region.write(payload, at: 64)
+        index &+= 1
+        try region.storeRelease(index, at: 0, order: .little)
+        let seen = try region.loadAcquire(UInt16.self, at: 0, order: .little)
+        var span = out.mutableSpan
+        try region.read(at: 64, into: &span)
+        sum &+= Int(seen)
+      }
+    } / Double(messages)
+    _ = sum
+    return ns
+  }
+}
