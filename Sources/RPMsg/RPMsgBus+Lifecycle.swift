@@ -189,6 +189,7 @@ extension RPMsgBus {
       s.host = nil
       s.remote = nil
       s.cachedEndpoint = nil
+      s.cachedCallback = nil
       s.session = nil
     }
     tx.withLock { s in

@@ -136,6 +136,17 @@ extension RPMsgBus {
       return false
     }
     let generationNow = generation.load(ordering: .acquiring)
+    if destination == s.cachedAddress, generationNow == s.cachedGeneration,
+      s.cachedCallback != nil
+    {
+      // Hot path: the same callback endpoint as last time, nothing created or destroyed.
+      s.received &+= 1
+      var message = RPMsgReceivedMessage(
+        source: EndpointAddress(source), destination: EndpointAddress(destination),
+        count: Int(count), session: s.session!, slot: slot)
+      s.cachedCallback!(&message)
+      return message.isHeld
+    }
     let endpoint: RPMsgEndpoint?
     if destination == s.cachedAddress, generationNow == s.cachedGeneration {
       endpoint = s.cachedEndpoint
@@ -144,6 +155,7 @@ extension RPMsgBus {
       s.cachedAddress = destination
       s.cachedGeneration = generationNow
       s.cachedEndpoint = endpoint
+      s.cachedCallback = endpoint?.callback
     }
     guard let endpoint else {
       drop(&s, \.droppedNoEndpoint,

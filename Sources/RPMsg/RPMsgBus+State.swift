@@ -39,6 +39,7 @@ extension RPMsgBus {
     var cachedAddress: UInt32 = EndpointAddress.any.rawValue
     var cachedGeneration: UInt64 = 0
     var cachedEndpoint: RPMsgEndpoint?
+    var cachedCallback: (@Sendable (inout RPMsgReceivedMessage) -> Void)?
     /// Shared with the messages of this boot.
     var session: RPMsgSession?
   }

@@ -12,6 +12,9 @@ public final class RPMsgEndpoint: Sendable {
   /// True when the endpoint is announced through the name service.
   public let isAnnounced: Bool
   let receiver: Receiver
+  /// The receive callback, when the endpoint has one (read on the hot path without
+  /// switching over ``receiver``).
+  let callback: (@Sendable (inout RPMsgReceivedMessage) -> Void)?
   let onReset: (@Sendable (RPMsgError) -> Void)?
   let destinationValue: Atomic<UInt32>
   /// 0 alive, 1 destroyed, 2 reset.
@@ -33,6 +36,7 @@ public final class RPMsgEndpoint: Sendable {
     self.bus = bus
     self.isAnnounced = announce
     self.receiver = receiver
+    if case .callback(let c) = receiver { callback = c } else { callback = nil }
     self.stream = stream
     self.onReset = onReset
     self.destinationValue = Atomic(destination.rawValue)

@@ -29,9 +29,6 @@ public final class RPMsgLoopback: Sendable {
   public let guardBytes: Int
   static let guardPattern: UInt8 = 0xA5
   let peers: Peers
-  /// Kicks each side sent.
-  public var hostKicks: Int { peers.toRemote.load(ordering: .relaxed) }
-  public var remoteKicks: Int { peers.toHost.load(ordering: .relaxed) }
 
   /// - Parameters:
   ///   - vringCount: entries per vring (a power of two).
@@ -83,7 +80,6 @@ public final class RPMsgLoopback: Sendable {
     self.peers = peers
     let immediate = kicks == .immediate
     host = RPMsgBus(role: .host, features: hostFeatures, notify: { [peers] id in
-      peers.toRemote.add(1, ordering: .relaxed)
       if immediate {
         peers.remoteBus?.handleKick(notifyID: id)
       } else {
@@ -91,7 +87,6 @@ public final class RPMsgLoopback: Sendable {
       }
     }, log: log)
     remote = RPMsgBus(role: .remote, notify: { [peers] id in
-      peers.toHost.add(1, ordering: .relaxed)
       if immediate {
         peers.hostBus?.handleKick(notifyID: id)
       } else {
@@ -144,11 +139,9 @@ public final class RPMsgLoopback: Sendable {
 
   /// The kick wiring: links to both buses (cleared when the loopback goes, which breaks
   /// the cycle through the notify closures; no weak reference, which would slow every
-  /// retain of the buses), kick counts and pending flags.
+  /// retain of the buses) and the pending flags of `.manual` delivery.
   final class Peers: Sendable {
     let links = Mutex<(host: RPMsgBus?, remote: RPMsgBus?)>((nil, nil))
-    let toRemote = Atomic<Int>(0)
-    let toHost = Atomic<Int>(0)
     let pendingRemote = Atomic<Bool>(false)
     let pendingHost = Atomic<Bool>(false)
     var hostBus: RPMsgBus? { links.withLock { $0.host } }

@@ -15,13 +15,15 @@ extension MemoryRegion {
   }
 
   /// Copies `source` into the region at `offset`.
-  @inlinable
+  @inlinable @inline(__always)
   public func write(_ source: Span<UInt8>, at offset: Int) throws(SharedMemoryError) {
     let length = source.count
     try checkRange(offset, length)
     guard length > 0 else { return }
+    // Only the pointer is captured, not `self`: no retain of the owner per copy.
+    let destination = unsafe base + offset
     unsafe source.withUnsafeBytes { bytes in
-      unsafe (base + offset).copyMemory(from: bytes.baseAddress!, byteCount: length)
+      unsafe destination.copyMemory(from: bytes.baseAddress!, byteCount: length)
     }
   }
 
@@ -77,13 +79,14 @@ extension MemoryRegion {
   }
 
   /// Copies `destination.count` bytes starting at `offset` into `destination`.
-  @inlinable
+  @inlinable @inline(__always)
   public func read(at offset: Int, into destination: inout MutableSpan<UInt8>) throws(SharedMemoryError) {
     let length = destination.count
     try checkRange(offset, length)
     guard length > 0 else { return }
+    let source = unsafe base + offset
     unsafe destination.withUnsafeMutableBytes { bytes in
-      unsafe bytes.baseAddress!.copyMemory(from: base + offset, byteCount: length)
+      unsafe bytes.baseAddress!.copyMemory(from: source, byteCount: length)
     }
   }
 
