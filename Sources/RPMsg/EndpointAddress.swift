@@ -7,13 +7,13 @@ public struct EndpointAddress: RawRepresentable, Hashable, Sendable, Comparable,
   @inlinable public init(_ rawValue: UInt32) { self.rawValue = rawValue }
 
   /// The name service. Linux: `RPMSG_NS_ADDR` (53).
-  public static let nameService = EndpointAddress(53)
+  @inlinable public static var nameService: EndpointAddress { EndpointAddress(53) }
   /// "Any address": let the bus choose (for a new endpoint), or "unbound" (for a
   /// destination). Never valid on the wire. Linux: `RPMSG_ADDR_ANY` (0xFFFFFFFF).
-  public static let any = EndpointAddress(0xFFFF_FFFF)
+  @inlinable public static var any: EndpointAddress { EndpointAddress(0xFFFF_FFFF) }
   /// Dynamic addresses start here; lower ones are reserved for fixed services.
   /// Linux: `RPMSG_RESERVED_ADDRESSES` (1024).
-  public static let firstDynamic = EndpointAddress(1024)
+  @inlinable public static var firstDynamic: EndpointAddress { EndpointAddress(1024) }
 
   public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
   public var description: String { "0x" + String(rawValue, radix: 16) }

@@ -3,11 +3,11 @@ import SharedMemory
 /// The rpmsg wire format, as Linux `virtio_rpmsg_bus.c` lays it out.
 public enum RPMsgWire {
   /// Bytes of one buffer, header included. Linux: `MAX_RPMSG_BUF_SIZE`.
-  public static let bufferSize = 512
+  @inlinable public static var bufferSize: Int { 512 }
   /// Bytes of the header. Wire: `struct rpmsg_hdr`.
-  public static let headerSize = 16
+  @inlinable public static var headerSize: Int { 16 }
   /// The largest payload. Linux: `rpmsg_get_mtu` = 512 − 16.
-  public static let mtu = bufferSize - headerSize
+  @inlinable public static var mtu: Int { 496 }
   /// Linux: `MAX_RPMSG_NUM_BUFS`.
   public static let maximumBufferCount = 512
   /// Bytes of a name-service message. Wire: `struct rpmsg_ns_msg`.

@@ -5,7 +5,7 @@ extension VirtqueueDevice {
   /// Gives a chain back to the driver with the number of bytes written into it: the used
   /// element first, then a release-store of `used.idx`. OpenAMP:
   /// `virtqueue_add_consumed_buffer`; Linux vhost: `vhost_add_used`.
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func returnUsed(head: UInt16, length: UInt32) throws(VirtioError) {
     if let brokenError { throw brokenError }
     let h = Int(head)
@@ -38,7 +38,7 @@ extension VirtqueueDevice {
 
   /// Decides whether the driver must be notified of the chains returned since the last call.
   /// OpenAMP: `vq_ring_must_notify`; Linux vhost: `vhost_notify`.
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func shouldNotify() -> Bool {
     guard brokenError == nil, added > 0 else {
       added = 0
@@ -95,7 +95,7 @@ extension VirtqueueDevice {
   /// fence for both (the stores of `used.idx` and `avail_event` come before it, the loads of
   /// `used_event`/flags and `avail.idx` after it). Returns `notify` and `idle` (no chain is
   /// waiting; when false, take more before sleeping).
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func finishBatch() -> (notify: Bool, idle: Bool) {
     if !notificationsEnabled {
       notificationsEnabled = true

@@ -77,7 +77,7 @@ public struct VirtqueueDevice: Sendable {
   // MARK: Taking chains
 
   /// Takes the next chain the driver offered, or nil when there is none.
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func takeAvailable() throws(VirtioError) -> DescriptorChain? {
     if let brokenError { throw brokenError }
     let availIndex: UInt16
@@ -103,7 +103,7 @@ public struct VirtqueueDevice: Sendable {
   }
 
   /// Reads and checks the chain starting at `head`.
-  @inlinable
+  @inlinable @inline(__always)
   mutating func walk(_ head: UInt16) throws(VirtioError) -> DescriptorChain {
     var index = head
     var count = 0
@@ -144,7 +144,7 @@ public struct VirtqueueDevice: Sendable {
   }
 
   /// Reads descriptor `index` (driver-owned: any value may be there).
-  @inlinable
+  @inlinable @inline(__always)
   mutating func readDescriptor(
     _ index: UInt16
   ) throws(VirtioError) -> (address: UInt64, length: UInt32, flags: UInt16, next: UInt16) {

@@ -10,7 +10,7 @@ extension VirtqueueDriver {
   /// (Linux: `virtio_mb`). With EVENT_IDX the device's `avail_event` says which index it
   /// wants to hear about (`vring_need_event`); without, `used.flags` `NO_NOTIFY` says
   /// "don't kick".
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func kickPrepare() -> Bool {
     guard brokenError == nil, added > 0 else {
       added = 0
@@ -72,7 +72,7 @@ extension VirtqueueDriver {
   /// published meanwhile, with one fence for both (`avail.idx` and `used_event` stored
   /// before it; `avail_event`/flags and `used.idx` loaded after it). Returns `kick` and
   /// `idle` (no used chain is waiting; when false, reclaim more first).
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func finishBatch() -> (kick: Bool, idle: Bool) {
     if availFlagsShadow & vringAvailNoInterrupt != 0 {
       availFlagsShadow &= ~vringAvailNoInterrupt

@@ -124,7 +124,7 @@ public struct VirtqueueDriver: Sendable {
 
   /// Offers one buffer and publishes it. Linux: `virtqueue_add_inbuf`/`virtqueue_add_outbuf`
   /// with one scatterlist entry. Returns the head descriptor.
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func add(
     address: UInt64, length: UInt32, isWritable: Bool, token: UInt32 = 0
   ) throws(VirtioError) -> UInt16 {
@@ -195,7 +195,7 @@ public struct VirtqueueDriver: Sendable {
   }
 
   /// Writes the avail slot, then release-stores the index (the slot is visible first).
-  @inlinable
+  @inlinable @inline(__always)
   mutating func publish(_ head: UInt16) throws(VirtioError) {
     do {
       try ring.store(head, at: layout.availRing(availShadow), order: byteOrder)
@@ -212,7 +212,7 @@ public struct VirtqueueDriver: Sendable {
 
   /// Takes back the next chain the device used, or nil when there is none.
   /// Linux: `virtqueue_get_buf_ctx_split`, with every field checked.
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func reclaim() throws(VirtioError) -> UsedBuffer? {
     if let brokenError { throw brokenError }
     let usedIndex: UInt16

@@ -50,9 +50,11 @@ public struct VringLayout: Hashable, Sendable {
 
   /// Offset of descriptor `index`. Wire: `struct vring_desc` (16 bytes).
   @inlinable public func descriptor(_ index: UInt16) -> Int { 16 &* Int(index) }
-  /// Offsets of the fields inside a descriptor.
-  public static let descriptorAddress = 0, descriptorLength = 8, descriptorFlags = 12
-  public static let descriptorNext = 14
+  /// Offsets of the fields inside a descriptor (computed: no lazy global on the hot path).
+  @inlinable public static var descriptorAddress: Int { 0 }
+  @inlinable public static var descriptorLength: Int { 8 }
+  @inlinable public static var descriptorFlags: Int { 12 }
+  @inlinable public static var descriptorNext: Int { 14 }
 
   // MARK: Available ring (driver writes, device reads)
 
