@@ -112,6 +112,11 @@ extension VirtioSerialPort {
   /// Enables tx-complete interrupts and waits for one (or the deadline, or a reset).
   func waitForTransmitBuffer(deadline: ContinuousClock.Instant) async -> Bool {
     let id = nextWaiter.add(1, ordering: .relaxed).newValue
+    let timer = Task {
+      try? await Task.sleep(until: deadline, clock: .continuous)
+      if !Task.isCancelled { self.resumeWaiter(id, false) }
+    }
+    defer { timer.cancel() }  // woken early: the timer goes away at once
     return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
       waiters.withLock { $0[id] = c }
       let ready = state.withLock { s -> Bool in
@@ -119,10 +124,7 @@ extension VirtioSerialPort {
         return !s.transmitQueue!.enableCallbacks() || s.freshTransmit < s.transmitCount
       }
       if ready { resumeWaiter(id, true) }
-      Task {
-        try? await Task.sleep(until: deadline, clock: .continuous)
-        self.resumeWaiter(id, false)
-      }
+      if ContinuousClock.now >= deadline { resumeWaiter(id, false) }  // the timer may have fired first
     }
   }
 
