@@ -15,6 +15,7 @@ let package = Package(
     .library(name: "SharedMemory", targets: ["SharedMemory"]),
     .library(name: "Firmware", targets: ["Firmware"]),
     .library(name: "Remoteproc", targets: ["Remoteproc"]),
+    .library(name: "SysfsFilesystem", targets: ["SysfsFilesystem"]),
     .executable(name: "rproc", targets: ["rproc"]),
   ],
   dependencies: [
@@ -27,6 +28,14 @@ let package = Package(
     .target(name: "CSharedMemoryShims"),
     // The one target that touches raw memory.
     .target(name: "SharedMemory", dependencies: ["CSharedMemoryShims"], swiftSettings: strict),
+
+    // poll, pseudo-terminals and raw mode for the daemon's building blocks: integer-only
+    // functions, so calling them is safe Swift.
+    .target(name: "CSystemShims"),
+
+    // The daemon's building blocks (rprocd assembles them):
+    // a FUSE server that shows a sysfs-like tree of files backed by async closures;
+    .target(name: "SysfsFilesystem", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
 
     // ELF images and resource tables: parse, validate, load, write back.
     .target(name: "Firmware", dependencies: ["SharedMemory"], swiftSettings: strict),
@@ -55,6 +64,7 @@ let package = Package(
     .testTarget(
       name: "RemoteprocTests", dependencies: ["Remoteproc", "RemoteprocTesting", "Firmware", "SharedMemory"],
       swiftSettings: strict),
+    .testTarget(name: "SysfsFilesystemTests", dependencies: ["SysfsFilesystem"], swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
   ],
