@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "Firmware", targets: ["Firmware"]),
     .library(name: "Remoteproc", targets: ["Remoteproc"]),
     .library(name: "SysfsFilesystem", targets: ["SysfsFilesystem"]),
+    .library(name: "PseudoTerminal", targets: ["PseudoTerminal"]),
     .executable(name: "rproc", targets: ["rproc"]),
   ],
   dependencies: [
@@ -36,6 +37,8 @@ let package = Package(
     // The daemon's building blocks (rprocd assembles them):
     // a FUSE server that shows a sysfs-like tree of files backed by async closures;
     .target(name: "SysfsFilesystem", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
+    // pseudo-terminals for serial ports and rpmsg-tty channels.
+    .target(name: "PseudoTerminal", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
 
     // ELF images and resource tables: parse, validate, load, write back.
     .target(name: "Firmware", dependencies: ["SharedMemory"], swiftSettings: strict),
@@ -65,6 +68,7 @@ let package = Package(
       name: "RemoteprocTests", dependencies: ["Remoteproc", "RemoteprocTesting", "Firmware", "SharedMemory"],
       swiftSettings: strict),
     .testTarget(name: "SysfsFilesystemTests", dependencies: ["SysfsFilesystem"], swiftSettings: strict),
+    .testTarget(name: "PseudoTerminalTests", dependencies: ["PseudoTerminal", "SharedMemory"], swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
   ],
