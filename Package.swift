@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "Firmware", targets: ["Firmware"]),
     .library(name: "Remoteproc", targets: ["Remoteproc"]),
     .library(name: "SysfsFilesystem", targets: ["SysfsFilesystem"]),
+    .library(name: "PacketCapture", targets: ["PacketCapture"]),
     .library(name: "PseudoTerminal", targets: ["PseudoTerminal"]),
     .executable(name: "rproc", targets: ["rproc"]),
   ],
@@ -37,6 +38,8 @@ let package = Package(
     // The daemon's building blocks (rprocd assembles them):
     // a FUSE server that shows a sysfs-like tree of files backed by async closures;
     .target(name: "SysfsFilesystem", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
+    // a pcapng writer and reader for rpmsg traffic;
+    .target(name: "PacketCapture", swiftSettings: strict),
     // pseudo-terminals for serial ports and rpmsg-tty channels.
     .target(name: "PseudoTerminal", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
 
@@ -68,6 +71,7 @@ let package = Package(
       name: "RemoteprocTests", dependencies: ["Remoteproc", "RemoteprocTesting", "Firmware", "SharedMemory"],
       swiftSettings: strict),
     .testTarget(name: "SysfsFilesystemTests", dependencies: ["SysfsFilesystem"], swiftSettings: strict),
+    .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"], swiftSettings: strict),
     .testTarget(name: "PseudoTerminalTests", dependencies: ["PseudoTerminal", "SharedMemory"], swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
