@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 import SysfsFilesystem
 
@@ -29,9 +30,14 @@ final class Shell: Sendable {
     try process.run()
   }
 
-  /// Waits for the command to end and returns what it printed.
+  /// Waits for the command to end and returns what it printed. If the test is cancelled
+  /// (its time limit passed), the command is killed, so the test can unmount and fail.
   func result() async -> ShellResult {
-    await finished.wait()
+    await withTaskCancellationHandler {
+      await finished.wait()
+    } onCancel: { [process] in
+      kill(process.processIdentifier, SIGKILL)
+    }
     let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     let err = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     return ShellResult(status: process.terminationStatus, output: out, error: err)

@@ -151,7 +151,7 @@ import Testing
     let tree = SysfsTree()
     try tree.addFile("slow", SysfsFile(show: {
       signal.yield()
-      await gate.wait()
+      _ = await gate.waitUnlessCancelled()
       return "finally\n"
     }))
     try tree.addFile("fast", .constant("at once\n"))
@@ -187,6 +187,41 @@ import Testing
       let result = await writer.result()
       #expect(result.status == SIGKILL)
       #expect(try await Shell.run("/bin/cat \"$1/name\"", root).output == "mips-vpe\n")
+    }
+  }
+
+  @Test func manyUsersAtOnceAllGetTheirAnswers() async throws {
+    let tree = SysfsTree()
+    let reads = Locked(0)
+    let writes = Locked(0)
+    try tree.addFile("count", SysfsFile(show: { [reads] in
+      await Task.yield()
+      return "\(reads.withLock { count in count += 1; return count })\n"
+    }))
+    try tree.addFile("sink", SysfsFile(store: { [writes] _ in writes.withLock { $0 += 1 } }))
+    try await withMount(tree) { root in
+      // 24 users at once, each reading one file and writing another.
+      let results = try await withThrowingTaskGroup(of: ShellResult.self) { group in
+        for _ in 0..<24 {
+          group.addTask { try await Shell.run("cd \"$1\" && /bin/cat count && /bin/echo x > sink", root) }
+        }
+        return try await group.reduce(into: []) { $0.append($1) }
+      }
+      #expect(results.allSatisfy { $0.status == 0 && $0.error.isEmpty })
+      #expect(Set(results.compactMap { Int($0.output.dropLast()) }) == Set(1...24))
+      #expect(writes.value == 24)
+    }
+  }
+
+  @Test func aLargeDirectoryIsListedAcrossSeveralReads() async throws {
+    let tree = SysfsTree()
+    let names = (0..<400).map { "channel-\(String(repeating: "x", count: 40))-\($0)" }
+    for name in names { try tree.addDirectory("rpmsg/" + name) }
+    try await withMount(tree) { root in
+      let listing = try await Shell.run("ls -a \"$1/rpmsg\"", root)
+      #expect(listing.output.split(separator: "\n").map(String.init) == [".", ".."] + names.sorted())
+      let statistics = try await Shell.run("stat -f -c '%T %l' \"$1\"", root)
+      #expect(statistics.output == "fuseblk 255\n" || statistics.output == "fuse 255\n")
     }
   }
 
