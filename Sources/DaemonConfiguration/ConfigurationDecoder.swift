@@ -16,24 +16,24 @@ struct ConfigurationDecoder {
   static let memoryKeys = ["name", "device-address", "size", "kind"]
 
   func processors(in root: ConfigurationNode) throws(ConfigurationError) -> [ProcessorConfiguration] {
-    let top = try table(root, KeyPath(), allowed: ["processor"])
+    let top = try table(root, ConfigurationKey(), allowed: ["processor"])
     guard let list = top["processor"] else {
-      throw error(.missingKey, "no processors; add a [processor.remoteproc0] table", at: root, KeyPath(components: ["processor"]))
+      throw error(.missingKey, "no processors; add a [processor.remoteproc0] table", at: root, ConfigurationKey(components: ["processor"]))
     }
     guard case .table(let entries) = list.value else {
-      throw error(.invalidValue, "expected a table of processors such as [processor.remoteproc0], found \(list.kind)", at: list, KeyPath(components: ["processor"]))
+      throw error(.invalidValue, "expected a table of processors such as [processor.remoteproc0], found \(list.kind)", at: list, ConfigurationKey(components: ["processor"]))
     }
     guard !entries.isEmpty else {
-      throw error(.missingKey, "no processors; add a [processor.remoteproc0] table", at: list, KeyPath(components: ["processor"]))
+      throw error(.missingKey, "no processors; add a [processor.remoteproc0] table", at: list, ConfigurationKey(components: ["processor"]))
     }
     var result: [ProcessorConfiguration] = []
     for (key, node) in entries {
-      result.append(try processor(key, node, KeyPath(components: ["processor", key])))
+      result.append(try processor(key, node, ConfigurationKey(components: ["processor", key])))
     }
     return result.sorted { $0.index < $1.index }
   }
 
-  private func processor(_ key: String, _ node: ConfigurationNode, _ path: KeyPath) throws(ConfigurationError) -> ProcessorConfiguration {
+  private func processor(_ key: String, _ node: ConfigurationNode, _ path: ConfigurationKey) throws(ConfigurationError) -> ProcessorConfiguration {
     guard key.hasPrefix("remoteproc"), let index = Int(key.dropFirst("remoteproc".count)), index >= 0,
       String(index) == key.dropFirst("remoteproc".count)
     else {
@@ -69,14 +69,14 @@ struct ConfigurationDecoder {
       legacyZeroVringAddress: try boolean(entries, "legacy-zero-vring-address", path) ?? false)
   }
 
-  private func checkFirmwareName(_ name: String, _ node: ConfigurationNode, _ path: KeyPath) throws(ConfigurationError) {
+  private func checkFirmwareName(_ name: String, _ node: ConfigurationNode, _ path: ConfigurationKey) throws(ConfigurationError) {
     let parts = name.split(separator: "/", omittingEmptySubsequences: false)
     guard !name.isEmpty, !name.hasPrefix("/"), !parts.contains("..") , !name.contains("\0"), !name.contains("\n") else {
       throw error(.invalidValue, "\(name.debugDescription) must be a file name inside firmware-directory (not empty, not absolute, no ..)", at: node, path)
     }
   }
 
-  private func cpus(_ node: ConfigurationNode?, _ path: KeyPath) throws(ConfigurationError) -> CPUSet? {
+  private func cpus(_ node: ConfigurationNode?, _ path: ConfigurationKey) throws(ConfigurationError) -> CPUSet? {
     guard let node else { return nil }
     let set: CPUSet
     switch node.value {
@@ -97,7 +97,7 @@ struct ConfigurationDecoder {
     return set
   }
 
-  private func memory(_ node: ConfigurationNode?, _ path: KeyPath, machine: ProcessorConfiguration.Machine?) throws(ConfigurationError) -> [MemoryWindowConfiguration] {
+  private func memory(_ node: ConfigurationNode?, _ path: ConfigurationKey, machine: ProcessorConfiguration.Machine?) throws(ConfigurationError) -> [MemoryWindowConfiguration] {
     guard let node else { return [] }
     guard case .array(let elements) = node.value else {
       throw error(.invalidValue, "expected an array of windows ([[…memory]] tables), found \(node.kind)", at: node, path)
@@ -131,7 +131,7 @@ struct ConfigurationDecoder {
 
   // MARK: Typed access
 
-  private func table(_ node: ConfigurationNode, _ path: KeyPath, allowed: [String]) throws(ConfigurationError) -> Entries {
+  private func table(_ node: ConfigurationNode, _ path: ConfigurationKey, allowed: [String]) throws(ConfigurationError) -> Entries {
     guard case .table(let entries) = node.value else {
       throw error(.invalidValue, "expected a table, found \(node.kind)", at: node, path)
     }
@@ -146,7 +146,7 @@ struct ConfigurationDecoder {
     return result
   }
 
-  private func string(_ entries: Entries, _ key: String, _ path: KeyPath, in parent: ConfigurationNode, required: Bool = true) throws(ConfigurationError) -> String? {
+  private func string(_ entries: Entries, _ key: String, _ path: ConfigurationKey, in parent: ConfigurationNode, required: Bool = true) throws(ConfigurationError) -> String? {
     guard let node = entries[key] else {
       if required { throw error(.missingKey, "required key is missing", at: parent, path.appending(key)) }
       return nil
@@ -157,7 +157,7 @@ struct ConfigurationDecoder {
     return text
   }
 
-  private func choice<E: RawRepresentable & CaseIterable>(_: E.Type, _ entries: Entries, _ key: String, _ path: KeyPath, in parent: ConfigurationNode, required: Bool = true) throws(ConfigurationError) -> E? where E.RawValue == String {
+  private func choice<E: RawRepresentable & CaseIterable>(_: E.Type, _ entries: Entries, _ key: String, _ path: ConfigurationKey, in parent: ConfigurationNode, required: Bool = true) throws(ConfigurationError) -> E? where E.RawValue == String {
     guard let text = try string(entries, key, path, in: parent, required: required) else { return nil }
     guard let value = E(rawValue: text) else {
       let words = E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
@@ -166,7 +166,7 @@ struct ConfigurationDecoder {
     return value
   }
 
-  private func boolean(_ entries: Entries, _ key: String, _ path: KeyPath) throws(ConfigurationError) -> Bool? {
+  private func boolean(_ entries: Entries, _ key: String, _ path: ConfigurationKey) throws(ConfigurationError) -> Bool? {
     guard let node = entries[key] else { return nil }
     guard case .boolean(let flag) = node.value else {
       throw error(.invalidValue, "expected true or false, found \(node.kind)", at: node, path.appending(key))
@@ -174,7 +174,7 @@ struct ConfigurationDecoder {
     return flag
   }
 
-  private func integer(_ entries: Entries, _ key: String, _ path: KeyPath, in parent: ConfigurationNode) throws(ConfigurationError) -> UInt64 {
+  private func integer(_ entries: Entries, _ key: String, _ path: ConfigurationKey, in parent: ConfigurationNode) throws(ConfigurationError) -> UInt64 {
     guard let node = entries[key] else { throw error(.missingKey, "required key is missing", at: parent, path.appending(key)) }
     guard case .integer(let number) = node.value, number >= 0 else {
       throw error(.invalidValue, "expected a non-negative integer (0x… allowed), found \(node.kind)", at: node, path.appending(key))
@@ -182,7 +182,7 @@ struct ConfigurationDecoder {
     return UInt64(number)
   }
 
-  private func error(_ code: ConfigurationError.Code, _ message: String, at node: ConfigurationNode, _ path: KeyPath) -> ConfigurationError {
+  private func error(_ code: ConfigurationError.Code, _ message: String, at node: ConfigurationNode, _ path: ConfigurationKey) -> ConfigurationError {
     ConfigurationError(code, message, file: file, position: node.position, key: path.description.isEmpty ? nil : path.description)
   }
 

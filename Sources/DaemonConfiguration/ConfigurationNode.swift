@@ -27,14 +27,14 @@ struct ConfigurationNode {
   }
 }
 
-/// The TOML, YAML and JSON-ish spellings of a dotted key path, for messages.
-struct KeyPath: CustomStringConvertible {
+/// A dotted key such as `processor.remoteproc0.memory[1].size`, for messages.
+struct ConfigurationKey: CustomStringConvertible {
   var components: [String] = []
 
-  func appending(_ key: String) -> KeyPath { KeyPath(components: components + [key]) }
-  func appending(index: Int) -> KeyPath {
-    guard let last = components.last else { return KeyPath(components: ["[\(index)]"]) }
-    return KeyPath(components: components.dropLast() + ["\(last)[\(index)]"])
+  func appending(_ key: String) -> ConfigurationKey { ConfigurationKey(components: components + [key]) }
+  func appending(index: Int) -> ConfigurationKey {
+    guard let last = components.last else { return ConfigurationKey(components: ["[\(index)]"]) }
+    return ConfigurationKey(components: components.dropLast() + ["\(last)[\(index)]"])
   }
 
   var description: String { components.joined(separator: ".") }

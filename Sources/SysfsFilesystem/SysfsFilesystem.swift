@@ -23,6 +23,11 @@ import Synchronization
 /// answered on it at once, while each `show` and `store` runs in its own task, so a slow
 /// closure holds up only its own caller. A user interrupted or killed mid-request (FUSE
 /// INTERRUPT) cancels that task; a reply the kernel no longer wants is dropped.
+///
+/// The tree is served until ``unmount()``; call it before the process exits, or the
+/// directory stays a dead mount ("Transport endpoint is not connected") until someone runs
+/// `umount`. A single `write(2)` larger than 64 KiB (`max_write`) reaches `store` in
+/// pieces; sysfs attributes take at most a page, so nothing here writes that much.
 public final class SysfsFilesystem: Sendable {
   /// Where the tree is mounted.
   public let mountPoint: String
