@@ -44,7 +44,7 @@ final class Shell: Sendable {
   }
 
   static func run(_ script: String, _ arguments: String...) async throws -> ShellResult {
-    await try Shell(script, arguments: arguments).result()
+    try await Shell(script, arguments: arguments).result()
   }
 }
 
