@@ -23,7 +23,7 @@ extension RPMsgBus {
   ///     receive buffers are its first half, transmit buffers its second.
   ///   - notifyIDs: written to the vrings' `notifyid` (nil: leave the entry's).
   public func startHost(
-    resource: VirtioDeviceResource, vrings: [DeviceMemory], buffers: DeviceMemory,
+    resource: VirtioDeviceEntry, vrings: [DeviceMemory], buffers: DeviceMemory,
     notifyIDs: [UInt32]? = nil
   ) throws(RPMsgError) {
     guard role == .host else { throw RPMsgError(.invalidArgument, "startHost on a remote bus") }
@@ -115,7 +115,7 @@ extension RPMsgBus {
   /// (call again later); announces the endpoints created with `announce: true`.
   @discardableResult
   public func startRemote(
-    resource: VirtioDeviceResource, addressMap: DeviceAddressMap
+    resource: VirtioDeviceEntry, addressMap: DeviceAddressMap
   ) throws(RPMsgError) -> Bool {
     guard role == .remote else { throw RPMsgError(.invalidArgument, "startRemote on a host bus") }
     guard !isRunning else { throw RPMsgError(.invalidArgument, "the bus is already running") }

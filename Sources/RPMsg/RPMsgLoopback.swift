@@ -22,7 +22,7 @@ public final class RPMsgLoopback: Sendable {
   public let mapping: SharedMapping
   /// The part of the mapping the buses use (guard bytes excluded).
   public let shared: MemoryRegion
-  public let resource: VirtioDeviceResource
+  public let resource: VirtioDeviceEntry
   public let deviceBase: UInt64
   public let vringMemory: [DeviceMemory]
   public let bufferMemory: DeviceMemory
@@ -56,7 +56,7 @@ public final class RPMsgLoopback: Sendable {
       }
       shared = try mapping.region.slice(at: guardSize, length: sharedBytes)
       self.deviceBase = deviceBase
-      resource = try VirtioDeviceResource.initialize(
+      resource = try VirtioDeviceEntry.initialize(
         in: try shared.slice(at: 0, length: 256), byteOrder: byteOrder,
         deviceID: RPMsgBus.virtioDeviceID, deviceFeatures: features,
         vrings: [(4096, UInt32(vringCount)), (4096, UInt32(vringCount))])

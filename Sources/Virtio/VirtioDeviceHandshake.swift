@@ -4,9 +4,9 @@ import SharedMemory
 /// host's DRIVER_OK and only then reads the vring addresses and negotiated features.
 /// OpenAMP: `rproc_virtio_wait_remote_ready` + `rproc_virtio_create_virtqueue` (device role).
 public struct VirtioDeviceHandshake: Sendable {
-  public let resource: VirtioDeviceResource
+  public let resource: VirtioDeviceEntry
 
-  public init(resource: VirtioDeviceResource) {
+  public init(resource: VirtioDeviceEntry) {
     self.resource = resource
   }
 

@@ -15,12 +15,12 @@ public struct VirtioDriverHandshake: Sendable {
     public static func < (a: Stage, b: Stage) -> Bool { a.rawValue < b.rawValue }
   }
 
-  public let resource: VirtioDeviceResource
+  public let resource: VirtioDeviceEntry
   public private(set) var stage: Stage = .idle
   /// The features written to `gfeatures`.
   public private(set) var features: VirtioFeatures = []
 
-  public init(resource: VirtioDeviceResource) {
+  public init(resource: VirtioDeviceEntry) {
     self.resource = resource
   }
 

@@ -85,7 +85,7 @@ public final class VirtioSerialPort: Sendable {
   /// zeroed and their `da` written → every receive buffer posted → DRIVER_OK → kick.
   /// Linux: `virtcons_probe` + `fill_queue`.
   public func start(
-    resource: VirtioDeviceResource, vrings: [DeviceMemory], buffers: DeviceMemory,
+    resource: VirtioDeviceEntry, vrings: [DeviceMemory], buffers: DeviceMemory,
     notifyIDs: [UInt32]? = nil
   ) throws(VirtioError) {
     guard resource.deviceID == Self.remoteprocSerialID || resource.deviceID == Self.consoleID else {

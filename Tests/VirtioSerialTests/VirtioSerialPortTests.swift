@@ -13,7 +13,7 @@ struct CaseInvertingFirmware {
   var incoming: VirtqueueDevice
   let map: DeviceAddressMap
 
-  init(resource: VirtioDeviceResource, map: DeviceAddressMap) throws {
+  init(resource: VirtioDeviceEntry, map: DeviceAddressMap) throws {
     let rings = try VirtioDeviceHandshake(resource: resource).vrings(addressMap: map)
     outgoing = rings[0]
     incoming = rings[1]
@@ -46,7 +46,7 @@ struct CaseInvertingFirmware {
 /// A mapping laid out as the remoteproc core would for the MIPS example's vdev.
 struct SerialFixture {
   let mapping: SharedMapping
-  let resource: VirtioDeviceResource
+  let resource: VirtioDeviceEntry
   let vrings: [DeviceMemory]
   let pool: DeviceMemory
   let map: DeviceAddressMap
@@ -57,7 +57,7 @@ struct SerialFixture {
                                                     bufferSize: bufferSize)
     mapping = try SharedMapping.anonymous(count: 0x5000 + poolBytes)
     let r = mapping.region
-    resource = try VirtioDeviceResource.initialize(
+    resource = try VirtioDeviceEntry.initialize(
       in: try r.slice(at: 0, length: 256), byteOrder: order, deviceID: id, deviceFeatures: [],
       vrings: [(0x1000, UInt32(count)), (0x1000, UInt32(count))], configLength: 12)
     vrings = [DeviceMemory(deviceAddress: Self.base + 0x1000, region: try r.slice(at: 0x1000, length: 0x2000)),

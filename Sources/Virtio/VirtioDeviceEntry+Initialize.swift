@@ -1,6 +1,6 @@
 import SharedMemory
 
-extension VirtioDeviceResource {
+extension VirtioDeviceEntry {
   /// Bytes a vdev entry with `vrings` vrings and `configLength` bytes of config space takes
   /// (without the 4-byte entry type header).
   public static func byteCount(vrings: Int, configLength: Int) -> Int {
@@ -14,7 +14,7 @@ extension VirtioDeviceResource {
     in region: MemoryRegion, byteOrder: ByteOrder, deviceID: UInt32,
     deviceFeatures: VirtioFeatures, vrings: [(alignment: UInt32, count: UInt32)],
     configLength: Int = 0
-  ) throws(VirtioError) -> VirtioDeviceResource {
+  ) throws(VirtioError) -> VirtioDeviceEntry {
     guard vrings.count <= maximumVrings, configLength >= 0, configLength <= 1 << 20 else {
       throw VirtioError(.invalidArgument,
                         "\(vrings.count) vrings, config_len \(configLength)")
@@ -35,6 +35,6 @@ extension VirtioDeviceResource {
     } catch {
       throw VirtioError(error, "writing a vdev entry")
     }
-    return try VirtioDeviceResource(region: region, byteOrder: byteOrder)
+    return try VirtioDeviceEntry(region: region, byteOrder: byteOrder)
   }
 }

@@ -11,7 +11,7 @@ import SharedMemory
 /// Ownership: `id`, `dfeatures`, `config_len`, `num_of_vrings`, each vring's `align` and
 /// `num` are the firmware's; `gfeatures`, `status`, `notifyid`s and each vring's `da` are
 /// written by the host. Config space belongs to the device, the driver may write it.
-public struct VirtioDeviceResource: Sendable {
+public struct VirtioDeviceEntry: Sendable {
   /// The entry's bytes, from `id` to the end of config space.
   public let region: MemoryRegion
   /// The firmware's byte order.

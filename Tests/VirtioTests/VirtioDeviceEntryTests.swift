@@ -3,14 +3,14 @@ import SharedMemory
 import Testing
 import Virtio
 
-@Suite struct VirtioDeviceResourceTests {
+@Suite struct VirtioDeviceEntryTests {
   let region = try! SharedMapping.anonymous(count: 4096).region
 
   @Test func offsetsMatchTheWireHeader() {
     #expect(MemoryLayout<rproc_fw_rsc_vdev>.size == 24)
     #expect(MemoryLayout<rproc_fw_rsc_vdev_vring>.size == 20)
-    #expect(VirtioDeviceResource.byteCount(vrings: 2, configLength: 12) == 24 + 40 + 12)
-    #expect(UInt32(VirtioDeviceResource.maximumVrings) == RPROC_MAX_VRINGS_PER_VDEV)
+    #expect(VirtioDeviceEntry.byteCount(vrings: 2, configLength: 12) == 24 + 40 + 12)
+    #expect(UInt32(VirtioDeviceEntry.maximumVrings) == RPROC_MAX_VRINGS_PER_VDEV)
     #expect(UInt32(VirtioStatus.driverOK.rawValue) == RPROC_VIRTIO_STATUS_DRIVER_OK)
     #expect(UInt32(VirtioStatus.failed.rawValue) == RPROC_VIRTIO_STATUS_FAILED)
     #expect(VirtioFeatures.eventIndex.rawValue == 1 << RPROC_VIRTIO_RING_F_EVENT_IDX)
@@ -19,7 +19,7 @@ import Virtio
 
   @Test(arguments: ByteOrder.allCases)
   func fieldsAreReadAndWrittenAtTheirOffsets(order: ByteOrder) throws {
-    let vdev = try VirtioDeviceResource.initialize(
+    let vdev = try VirtioDeviceEntry.initialize(
       in: region, byteOrder: order, deviceID: 7, deviceFeatures: [.rpmsgNameService, .eventIndex],
       vrings: [(4096, 256), (4096, 256)], configLength: 12)
     #expect(try region.load(UInt32.self, at: 0, order: order) == 7)
@@ -45,7 +45,7 @@ import Virtio
   }
 
   @Test func configAccessPastConfigLenThrows() throws {
-    let vdev = try VirtioDeviceResource.initialize(
+    let vdev = try VirtioDeviceEntry.initialize(
       in: region, byteOrder: .little, deviceID: 3, deviceFeatures: [], vrings: [(16, 4)],
       configLength: 12)
     for (offset, count) in [(12, 1), (9, 4), (-1, 1), (0, 13), (Int.max, 1)] {
@@ -57,21 +57,21 @@ import Virtio
   }
 
   @Test func truncatedOrOversizedEntriesAreRejected() throws {
-    _ = try VirtioDeviceResource.initialize(
+    _ = try VirtioDeviceEntry.initialize(
       in: region, byteOrder: .little, deviceID: 7, deviceFeatures: [], vrings: [(16, 4), (16, 4)],
       configLength: 8)
-    let whole = VirtioDeviceResource.byteCount(vrings: 2, configLength: 8)
+    let whole = VirtioDeviceEntry.byteCount(vrings: 2, configLength: 8)
     for n in 0..<whole {
       #expect(throws: VirtioError.self) {
-        try VirtioDeviceResource(region: region.slice(at: 0, length: n), byteOrder: .little)
+        try VirtioDeviceEntry(region: region.slice(at: 0, length: n), byteOrder: .little)
       }
     }
-    _ = try VirtioDeviceResource(region: region.slice(at: 0, length: whole), byteOrder: .little)
+    _ = try VirtioDeviceEntry(region: region.slice(at: 0, length: whole), byteOrder: .little)
     try region.storeByte(3, at: 21)  // num_of_vrings 3 > 2
-    #expect(throws: VirtioError.self) { try VirtioDeviceResource(region: region, byteOrder: .little) }
+    #expect(throws: VirtioError.self) { try VirtioDeviceEntry(region: region, byteOrder: .little) }
     try region.storeByte(2, at: 21)
     try region.store(UInt32.max, at: 16, order: .little)  // config_len 4 GiB
-    #expect(throws: VirtioError.self) { try VirtioDeviceResource(region: region, byteOrder: .little) }
+    #expect(throws: VirtioError.self) { try VirtioDeviceEntry(region: region, byteOrder: .little) }
   }
 }
 
@@ -80,7 +80,7 @@ import Virtio
 
   @Test func driverWalksTheStatusesInLinuxOrderAndTheDeviceWaitsForDriverOK() throws {
     let region = mapping.region
-    let vdev = try VirtioDeviceResource.initialize(
+    let vdev = try VirtioDeviceEntry.initialize(
       in: try region.slice(at: 0, length: 256), byteOrder: .little, deviceID: 7,
       deviceFeatures: [.rpmsgNameService, .eventIndex, .indirectDescriptors],
       vrings: [(4096, 16), (4096, 16)])
@@ -121,7 +121,7 @@ import Virtio
 
   @Test func ringTooSmallOrAddressTooWideIsRejected() throws {
     let region = mapping.region
-    let vdev = try VirtioDeviceResource.initialize(
+    let vdev = try VirtioDeviceEntry.initialize(
       in: try region.slice(at: 0, length: 256), byteOrder: .little, deviceID: 7,
       deviceFeatures: [], vrings: [(4096, 256)])
     var driver = VirtioDriverHandshake(resource: vdev)
@@ -140,7 +140,7 @@ import Virtio
   }
 
   @Test func deviceRejectsFeaturesItNeverOfferedAndFailedStatus() throws {
-    let vdev = try VirtioDeviceResource.initialize(
+    let vdev = try VirtioDeviceEntry.initialize(
       in: try mapping.region.slice(at: 0, length: 256), byteOrder: .big, deviceID: 7,
       deviceFeatures: [.rpmsgNameService], vrings: [])
     vdev.driverFeatures = [.rpmsgNameService, .eventIndex]
@@ -152,7 +152,7 @@ import Virtio
 
   @Test func vringAddressOutsideTheDeviceMapIsRejected() throws {
     let region = mapping.region
-    let vdev = try VirtioDeviceResource.initialize(
+    let vdev = try VirtioDeviceEntry.initialize(
       in: try region.slice(at: 0, length: 256), byteOrder: .little, deviceID: 7,
       deviceFeatures: [], vrings: [(16, 4)])
     try vdev.setVringDeviceAddress(0, 0xFFFF_0000)
