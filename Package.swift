@@ -19,6 +19,7 @@ let package = Package(
     .library(name: "RPMsg", targets: ["RPMsg"]),
     .library(name: "VirtioSerial", targets: ["VirtioSerial"]),
     .library(name: "RPMsgDrivers", targets: ["RPMsgDrivers"]),
+    .library(name: "RemoteprocVirtio", targets: ["RemoteprocVirtio"]),
     .library(name: "SysfsFilesystem", targets: ["SysfsFilesystem"]),
     .library(name: "PacketCapture", targets: ["PacketCapture"]),
     .library(name: "DaemonConfiguration", targets: ["DaemonConfiguration"]),
@@ -72,6 +73,12 @@ let package = Package(
     // The host side of the remoteproc serial port (virtio id 11) and console (3).
     .target(name: "VirtioSerial", dependencies: ["Virtio", "SharedMemory"], swiftSettings: strict),
 
+    // The core's virtio drivers: rpmsg and the serial port as remoteproc subdevices.
+    .target(
+      name: "RemoteprocVirtio",
+      dependencies: ["Remoteproc", "Firmware", "RPMsg", "VirtioSerial", "Virtio", "SharedMemory"],
+      swiftSettings: strict),
+
     // Test aids: a platform whose firmware is Swift code, and builders of test images.
     .target(name: "RemoteprocTesting", dependencies: ["Remoteproc", "Firmware", "SharedMemory"], swiftSettings: strict),
 
@@ -93,6 +100,11 @@ let package = Package(
 
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
     .testTarget(name: "VirtioTests", dependencies: ["Virtio", "CRemoteprocWire"], swiftSettings: strict),
+    .testTarget(
+      name: "RemoteprocVirtioTests",
+      dependencies: ["RemoteprocVirtio", "RemoteprocTesting", "Remoteproc", "Firmware", "RPMsg",
+                     "RPMsgDrivers", "Virtio", "SharedMemory"],
+      swiftSettings: strict),
     .testTarget(name: "RPMsgDriversTests", dependencies: ["RPMsgDrivers", "RPMsg"], swiftSettings: strict),
     .testTarget(
       name: "VirtioSerialTests", dependencies: ["VirtioSerial", "Virtio", "SharedMemory"],

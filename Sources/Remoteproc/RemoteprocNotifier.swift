@@ -47,11 +47,14 @@ public final class RemoteprocNotifier: Sendable {
   /// Interrupts for vrings nobody registered.
   public var unknownInterrupts: Int { routes.withLock { $0.unknown } }
 
-  func route(_ notifyID: UInt32, to handler: @escaping InterruptHandler) {
+  /// Sends interrupts for vring `notifyID` to `handler` (a virtio driver calls this from
+  /// its subdevice's `start`, for each of its vrings). Linux: the `notifyids` idr entry.
+  public func route(_ notifyID: UInt32, to handler: @escaping InterruptHandler) {
     routes.withLock { $0.handlers[notifyID] = handler }
   }
 
-  func unroute(_ notifyID: UInt32) {
+  /// Stops routing interrupts for vring `notifyID` (from the subdevice's `stop`).
+  public func unroute(_ notifyID: UInt32) {
     _ = routes.withLock { $0.handlers.removeValue(forKey: notifyID) }
   }
 

@@ -1,0 +1,107 @@
+import Firmware
+import RPMsg
+import Remoteproc
+import SharedMemory
+import Synchronization
+import Virtio
+import VirtioSerial
+
+/// The host-side virtio drivers for the remoteproc core: rpmsg (id 7) and the remoteproc
+/// serial port (id 11) or console (id 3). Linux: the virtio bus matching
+/// `virtio_rpmsg_bus` and `virtio_console` to a remoteproc vdev.
+///
+/// One ``RPMsgBus`` (and one ``VirtioSerialPort``) per processor and vdev index lives as long
+/// as this factory: the core makes a new subdevice for every boot, and each reuses it, so
+/// registered drivers and users survive a crash and recovery (channels come back when the
+/// restarted firmware announces them).
+public final class RemoteprocVirtioDrivers: VirtioDriverFactory {
+  /// Called once per new bus (processor name, vdev index, bus): register drivers here.
+  public typealias BusHandler = @Sendable (String, Int, RPMsgBus) -> Void
+  /// Called once per new serial port.
+  public typealias PortHandler = @Sendable (String, Int, VirtioSerialPort) -> Void
+
+  let features: VirtioFeatures
+  let serialBufferSize: Int
+  let newBus: BusHandler
+  let newPort: PortHandler
+  let serialReceive: @Sendable (String, Int, [UInt8]) -> Void
+  let log: @Sendable (String) -> Void
+  let devices = Mutex<[String: AnyObject]>([:])
+
+  /// - Parameters:
+  ///   - rpmsgFeatures: what the host accepts of an rpmsg vdev's offer.
+  ///   - serialBufferSize: bytes per serial buffer (Linux: PAGE_SIZE).
+  ///   - serialReceive: bytes a serial port received (processor, vdev index, bytes).
+  public init(
+    rpmsgFeatures: VirtioFeatures = [.rpmsgNameService, .eventIndex],
+    serialBufferSize: Int = 4096,
+    newBus: @escaping BusHandler = { _, _, _ in },
+    newPort: @escaping PortHandler = { _, _, _ in },
+    serialReceive: @escaping @Sendable (String, Int, [UInt8]) -> Void = { _, _, _ in },
+    log: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
+    self.features = rpmsgFeatures
+    self.serialBufferSize = serialBufferSize
+    self.newBus = newBus
+    self.newPort = newPort
+    self.serialReceive = serialReceive
+    self.log = log
+  }
+
+  /// The rpmsg bus of `processor`'s vdev `index`, once the core made it.
+  public func bus(processor: String, index: Int) -> RPMsgBus? {
+    devices.withLock { $0["\(processor)/\(index)"] } as? RPMsgBus
+  }
+
+  /// The serial port of `processor`'s vdev `index`, once the core made it.
+  public func serialPort(processor: String, index: Int) -> VirtioSerialPort? {
+    devices.withLock { $0["\(processor)/\(index)"] } as? VirtioSerialPort
+  }
+
+  public func bufferPoolSize(for device: Firmware.VirtioDeviceResource) -> Int? {
+    switch device.id {
+    case RPMsgBus.virtioDeviceID:
+      guard let first = device.vrings.first else { return 0 }
+      return RPMsgBus.bufferPoolSize(receiveVringCount: Int(first.count))
+    case VirtioSerialPort.remoteprocSerialID, VirtioSerialPort.consoleID:
+      guard device.vrings.count == 2 else { return 0 }
+      return VirtioSerialPort.bufferPoolSize(
+        receiveCount: Int(device.vrings[0].count), transmitCount: Int(device.vrings[1].count),
+        bufferSize: serialBufferSize)
+    default:
+      return nil
+    }
+  }
+
+  public func makeDriver(
+    _ context: VirtioDeviceContext, notifier: RemoteprocNotifier
+  ) throws(RemoteprocError) -> any RemoteprocSubdevice {
+    let key = "\(context.processorName)/\(context.index)"
+    let processor = context.processorName, index = context.index
+    switch context.resource.id {
+    case RPMsgBus.virtioDeviceID:
+      let (bus, isNew) = devices.withLock { d -> (RPMsgBus, Bool) in
+        if let bus = d[key] as? RPMsgBus { return (bus, false) }
+        let bus = RPMsgBus(role: .host, features: features, notify: context.kick, log: log)
+        d[key] = bus
+        return (bus, true)
+      }
+      if isNew { newBus(processor, index, bus) }
+      return VirtioSubdevice(context: context, notifier: notifier, device: .rpmsg(bus))
+    case VirtioSerialPort.remoteprocSerialID, VirtioSerialPort.consoleID:
+      let receive = serialReceive
+      let (port, isNew) = devices.withLock { d -> (VirtioSerialPort, Bool) in
+        if let port = d[key] as? VirtioSerialPort { return (port, false) }
+        let port = VirtioSerialPort(
+          bufferSize: serialBufferSize, notify: context.kick,
+          receive: { bytes in receive(processor, index, bytes) }, log: log)
+        d[key] = port
+        return (port, true)
+      }
+      if isNew { newPort(processor, index, port) }
+      return VirtioSubdevice(context: context, notifier: notifier, device: .serial(port))
+    default:
+      throw RemoteprocError(.platform, "no host driver for virtio device id \(context.resource.id)")
+    }
+  }
+}
