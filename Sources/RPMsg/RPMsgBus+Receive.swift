@@ -60,7 +60,13 @@ extension RPMsgBus {
     var kick = false
     while true {
       do {
-        while let (slot, length) = try (role == .host ? s.host!.next() : s.remote!.next()) {
+        // Count once, then take exactly that many (no extra empty look at the ring).
+        var pending = try role == .host ? s.host!.queue.usedCount() : s.remote!.queue.availableCount()
+        while pending > 0 {
+          pending &-= 1
+          guard let (slot, length) = try (role == .host ? s.host!.next() : s.remote!.next()) else {
+            break
+          }
           if !deliver(&s, slot, length) { try recycle(&s, slot) }
           if returnsCount.load(ordering: .acquiring) > 0 { try recycleReturns(&s) }
         }

@@ -121,6 +121,23 @@ extension VirtqueueDevice {
     return (notify, !hasAvailable())
   }
 
+  /// How many chains the driver offered that we have not taken (one acquire-load of
+  /// `avail.idx`, checked: more than num ahead breaks the queue). A batch can take exactly
+  /// that many without asking again.
+  @inlinable @inline(__always)
+  public mutating func availableCount() throws(VirtioError) -> Int {
+    if let brokenError { throw brokenError }
+    let index: UInt16
+    do {
+      index = try ring.loadAcquire(UInt16.self, at: layout.availIndex, order: byteOrder)
+    } catch {
+      throw broke(error)
+    }
+    let pending = Int(index &- lastAvail)
+    guard pending <= layout.count else { throw availIndexRanAhead(index) }
+    return pending
+  }
+
   /// True when the driver offered a chain we have not taken.
   public func hasAvailable() -> Bool {
     guard brokenError == nil else { return false }

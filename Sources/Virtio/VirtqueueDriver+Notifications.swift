@@ -100,6 +100,22 @@ extension VirtqueueDriver {
     return (kick, !hasUsed())
   }
 
+  /// How many used chains wait to be reclaimed (one acquire-load of `used.idx`, checked:
+  /// more than the chains in flight breaks the queue).
+  @inlinable @inline(__always)
+  public mutating func usedCount() throws(VirtioError) -> Int {
+    if let brokenError { throw brokenError }
+    let index: UInt16
+    do {
+      index = try ring.loadAcquire(UInt16.self, at: layout.usedIndex, order: byteOrder)
+    } catch {
+      throw broke(error)
+    }
+    let pending = Int(index &- lastUsed)
+    guard pending <= inFlight else { throw usedIndexRanAhead(index) }
+    return pending
+  }
+
   /// True while the driver asked for interrupts. Linux: `!(avail_flags_shadow & NO_INTERRUPT)`.
   public var callbacksEnabled: Bool { availFlagsShadow & vringAvailNoInterrupt == 0 }
 
