@@ -118,7 +118,10 @@ extension VirtqueueDevice {
       }
     }
     added = 0
-    return (notify, !hasAvailable())
+    // Inline rather than `hasAvailable()`: a non-mutating call here made callers copy the
+    // whole queue out of their state on every batch.
+    let index = try? ring.loadAcquire(UInt16.self, at: layout.availIndex, order: byteOrder)
+    return (notify, brokenError != nil || index == nil || index == lastAvail)
   }
 
   /// How many chains the driver offered that we have not taken (one acquire-load of

@@ -97,7 +97,8 @@ extension VirtqueueDriver {
       }
     }
     added = 0
-    return (kick, !hasUsed())
+    let index = try? ring.loadAcquire(UInt16.self, at: layout.usedIndex, order: byteOrder)
+    return (kick, brokenError != nil || index == nil || index == lastUsed)
   }
 
   /// How many used chains wait to be reclaimed (one acquire-load of `used.idx`, checked:
