@@ -1,3 +1,4 @@
+import Glibc
 import SharedMemory
 import Synchronization
 import Virtio
@@ -14,9 +15,35 @@ extension VirtioSerialPort {
     wakeWriters()
   }
 
-  /// Takes every filled receive buffer, copies its bytes out, re-posts it, kicks once.
-  /// Linux: `in_intr` → `get_inbuf` → `add_inbuf`.
+  /// Takes every filled receive buffer, copies its bytes out, re-posts it, kicks once, and
+  /// delivers the bytes in order. Linux: `in_intr` → `get_inbuf` → `add_inbuf`.
+  ///
+  /// One thread delivers at a time (under `delivery`), so chunks never overtake each other;
+  /// a kick that arrives on the delivering thread itself (a `receive` closure that writes to
+  /// an in-process remote answering at once) only marks more work for the running loop.
   func receiveAvailable() {
+    let me = UInt(pthread_self())
+    if deliverer.load(ordering: .acquiring) == me {
+      deliveryPending.store(true, ordering: .releasing)
+      return
+    }
+    delivery.withLock { _ in
+      deliverer.store(me, ordering: .releasing)
+      repeat {
+        deliveryPending.store(false, ordering: .releasing)
+        let (chunks, kick) = collectReceived()
+        if let kick { notify(kick) }
+        for chunk in chunks {
+          if let receive { receive(chunk) } else { inputPair.continuation.yield(chunk) }
+        }
+      } while deliveryPending.load(ordering: .acquiring)
+      deliverer.store(0, ordering: .releasing)
+    }
+  }
+
+  /// Copies out every filled receive buffer and re-posts it; returns the bytes and whether
+  /// to kick the receiveq.
+  func collectReceived() -> ([[UInt8]], UInt32?) {
     var chunks: [[UInt8]] = []
     let kick = state.withLock { s -> UInt32? in
       guard s.running, s.brokenError == nil, let pool = s.pool else { return nil }
@@ -41,10 +68,7 @@ extension VirtioSerialPort {
         return nil
       }
     }
-    if let kick { notify(kick) }
-    for chunk in chunks {
-      if let receive { receive(chunk) } else { inputPair.continuation.yield(chunk) }
-    }
+    return (chunks, kick)
   }
 
   /// Copies as many bytes as free transmit buffers hold and offers them; returns how many

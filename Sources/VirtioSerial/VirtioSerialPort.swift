@@ -29,6 +29,10 @@ public final class VirtioSerialPort: Sendable {
   let waiters = Mutex<[UInt64: CheckedContinuation<Bool, Never>]>([:])
   let nextWaiter = Atomic<UInt64>(0)
   let inputPair = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(1024))
+  /// Serializes deliveries (in order); `deliverer` is the delivering thread (pthread_t).
+  let delivery = Mutex(())
+  let deliverer = Atomic<UInt>(0)
+  let deliveryPending = Atomic<Bool>(false)
 
   struct State: Sendable {
     var receiveQueue: VirtqueueDriver?

@@ -181,3 +181,37 @@ final class Kicks: Sendable {
     #expect(port.isRunning)
   }
 }
+
+/// A remote that answers synchronously inside the host's kick (an in-process firmware).
+final class SynchronousFirmware: Sendable {
+  let firmware: Mutex<CaseInvertingFirmware?> = Mutex(nil)
+  let port = Mutex<VirtioSerialPort?>(nil)
+  func kicked() {
+    let raise = firmware.withLock { f in (try? f?.interrupt()) ?? false }
+    if raise { port.withLock { $0 }?.handleKick() }
+  }
+}
+
+@Suite struct VirtioSerialReentrancyTests {
+  @Test func receiveClosureThatWritesToASynchronousRemoteKeepsOrder() throws {
+    let f = try SerialFixture(order: .little, bufferSize: 8)
+    let remote = SynchronousFirmware()
+    let got = Mutex<[UInt8]>([])
+    let rounds = Mutex(0)
+    let port = VirtioSerialPort(bufferSize: 8, notify: { id in if id == 1 { remote.kicked() } }) { bytes in
+      got.withLock { $0 += bytes }
+      // Answer each chunk with the next one, from inside the receive closure.
+      let again = rounds.withLock { r -> Bool in
+        r += 1
+        return r < 50
+      }
+      if again { _ = try? remote.port.withLock { $0 }?.write(Array("ab".utf8)) }
+    }
+    remote.port.withLock { $0 = port }
+    try port.start(resource: f.resource, vrings: f.vrings, buffers: f.pool, notifyIDs: [0, 1])
+    remote.firmware.withLock { $0 = try? CaseInvertingFirmware(resource: f.resource, map: f.map) }
+    _ = try port.write(Array("ab".utf8))
+    #expect(got.withLock { $0 } == Array(String(repeating: "AB", count: 50).utf8))
+    #expect(port.transportError == nil)
+  }
+}
