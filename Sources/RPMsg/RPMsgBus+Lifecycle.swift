@@ -55,7 +55,8 @@ extension RPMsgBus {
       for i in 0..<total / 2 { try receiver.post(UInt32(i)) }
       let transmitter = HostTransmitter(
         queue: queues.removeFirst(), first: total / 2,
-        count: min(total / 2, transmitLayout.count), poolAddress: buffers.deviceAddress)
+        count: min(total / 2, transmitLayout.count), poolAddress: buffers.deviceAddress,
+        pool: pool)
       let map = DeviceAddressMap(deviceAddress: buffers.deviceAddress, region: pool)
       let epoch = epochs.add(1, ordering: .acquiringAndReleasing).newValue
       let (rxID, txID) = (try resource.vring(0).notifyID, try resource.vring(1).notifyID)

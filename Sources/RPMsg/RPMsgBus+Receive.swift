@@ -64,10 +64,22 @@ extension RPMsgBus {
         var pending = try role == .host ? s.host!.queue.usedCount() : s.remote!.queue.availableCount()
         while pending > 0 {
           pending &-= 1
-          guard let (slot, length) = try (role == .host ? s.host!.next() : s.remote!.next()) else {
-            break
+          if role == .remote {
+            // The remote's common path, without the transport layer in between.
+            guard let chain = try s.remote!.queue.takeAvailable() else { break }
+            let d = chain.first
+            let usable = !d.isWritable
+            let capacity = usable ? min(Int(d.length), RPMsgWire.bufferSize) : 0
+            let slot = BufferSlot(window: d.location.window, offset: d.location.offset,
+                                  capacity: capacity, token: UInt32(chain.head),
+                                  returnLength: usable ? d.length : 0)
+            if !deliver(&s, slot, capacity) {
+              try s.remote!.queue.returnUsed(head: chain.head, length: slot.returnLength)
+            }
+          } else {
+            guard let (slot, length) = try s.host!.next() else { break }
+            if !deliver(&s, slot, length) { try s.host!.post(slot.token) }
           }
-          if !deliver(&s, slot, length) { try recycle(&s, slot) }
           if returnsCount.load(ordering: .acquiring) > 0 { try recycleReturns(&s) }
         }
       } catch {

@@ -59,23 +59,30 @@ extension RPMsgBus {
     let kick = try tx.withLock { (s) throws(RPMsgError) -> UInt32? in
       guard s.running else { throw Self.notRunningError }
       if let e = s.brokenError { throw e }
-      guard let slot = try acquireTransmit(&s) else { throw Self.noBufferError }
-      guard count &+ RPMsgWire.headerSize <= slot.capacity else {
-        giveBack(&s, slot)
-        throw Self.tooLong(count, slot.capacity &- RPMsgWire.headerSize)
+      do {
+        // The common path, fused in the role's transmitter: one call per message.
+        let kick: Bool?
+        do throws(RPMsgError) {
+          if role == .host {
+            kick = try s.host!.send(source: source.rawValue, destination: destination.rawValue,
+                                    payload: payload, order: s.order)
+          } else {
+            kick = try s.remote!.send(source: source.rawValue, destination: destination.rawValue,
+                                      payload: payload, order: s.order)
+          }
+        } catch {
+          if error.code == .transport, s.brokenError == nil {
+            s.brokenError = error
+            brokenErrors.withLock { $0 = $0 ?? error }
+            log("transmit vring broken: \(error)")
+          }
+          throw error
+        }
+        guard let kick else { throw Self.noBufferError }
+        s.sent &+= 1
+        sentCount.store(s.sent, ordering: .relaxed)
+        return kick ? s.notifyID : nil
       }
-      do throws(SharedMemoryError) {
-        try RPMsgWire.writeMessage(
-          into: s.map.windows[slot.window].region, at: slot.offset, source: source.rawValue,
-          destination: destination.rawValue, payload: payload, order: s.order)
-      } catch {
-        giveBack(&s, slot)
-        throw RPMsgError(.transport, "writing a message: \(error.message)")
-      }
-      let kick = try submitTransmit(&s, slot, length: count &+ RPMsgWire.headerSize)
-      s.sent &+= 1
-      sentCount.store(s.sent, ordering: .relaxed)
-      return kick ? s.notifyID : nil
     }
     if let kick { notify(kick) }
   }

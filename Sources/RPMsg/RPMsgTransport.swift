@@ -39,8 +39,10 @@ struct HostTransmitter: Sendable {
   /// Buffers borrowed for zero-copy and released unsent.
   @usableFromInline var spare: [UInt32]
   @usableFromInline let poolAddress: UInt64
+  /// The pool (window 0 of the bus's map), kept here for the fused send.
+  @usableFromInline let pool: MemoryRegion
 
-  init(queue: VirtqueueDriver, first: Int, count: Int, poolAddress: UInt64) {
+  init(queue: VirtqueueDriver, first: Int, count: Int, poolAddress: UInt64, pool: MemoryRegion) {
     self.queue = queue
     self.first = first
     self.count = count
@@ -48,6 +50,46 @@ struct HostTransmitter: Sendable {
     self.spare = []
     self.spare.reserveCapacity(count)
     self.poolAddress = poolAddress
+    self.pool = pool
+  }
+
+  /// The whole send in one place (the common path): take a buffer, write the header and
+  /// payload, offer it, decide on the kick. Returns nil when no buffer is free, else "kick".
+  @inline(__always)
+  mutating func send(
+    source: UInt32, destination: UInt32, payload: Span<UInt8>, order: ByteOrder
+  ) throws(RPMsgError) -> Bool? {
+    let index: UInt32
+    do throws(VirtioError) {
+      if !spare.isEmpty {
+        index = spare.removeLast()
+      } else if fresh < count {
+        index = UInt32(first &+ fresh)
+        fresh &+= 1
+      } else if let used = try queue.reclaim() {
+        index = used.token
+      } else {
+        return nil
+      }
+    } catch {
+      throw RPMsgError(error)
+    }
+    let offset = Int(index) &* RPMsgWire.bufferSize
+    do throws(SharedMemoryError) {
+      try RPMsgWire.writeMessage(into: pool, at: offset, source: source,
+                                 destination: destination, payload: payload, order: order)
+    } catch {
+      spare.append(index)
+      throw RPMsgError(.transport, "writing a message: \(error.message)")
+    }
+    do throws(VirtioError) {
+      _ = try queue.add(address: poolAddress &+ UInt64(offset),
+                        length: UInt32(payload.count &+ RPMsgWire.headerSize),
+                        isWritable: false, token: index)
+    } catch {
+      throw RPMsgError(error)
+    }
+    return queue.kickPrepare()
   }
 
   @inlinable
@@ -123,6 +165,42 @@ struct RemoteTransmitter: Sendable {
     self.spare.reserveCapacity(queue.layout.count)
   }
 
+  /// The whole send in one place: take the host's next receive buffer, write the header and
+  /// payload into it, return it used, decide on the notification. Returns nil when no
+  /// buffer is free, else "notify". A buffer too small for this payload goes back to the
+  /// spares and the send fails.
+  @inline(__always)
+  mutating func send(
+    source: UInt32, destination: UInt32, payload: Span<UInt8>, order: ByteOrder
+  ) throws(RPMsgError) -> Bool? {
+    let slot: BufferSlot
+    do throws(VirtioError) {
+      guard let s = try acquire() else { return nil }
+      slot = s
+    } catch {
+      throw RPMsgError(error)
+    }
+    let length = payload.count &+ RPMsgWire.headerSize
+    guard length <= slot.capacity else {
+      spare.append(slot)
+      throw RPMsgBus.tooLong(payload.count, slot.capacity &- RPMsgWire.headerSize)
+    }
+    do throws(SharedMemoryError) {
+      try RPMsgWire.writeMessage(
+        into: queue.addressMap.windows[slot.window].region, at: slot.offset, source: source,
+        destination: destination, payload: payload, order: order)
+    } catch {
+      spare.append(slot)
+      throw RPMsgError(.transport, "writing a message: \(error.message)")
+    }
+    do throws(VirtioError) {
+      try queue.returnUsed(head: UInt16(truncatingIfNeeded: slot.token), length: UInt32(length))
+    } catch {
+      throw RPMsgError(error)
+    }
+    return queue.shouldNotify()
+  }
+
   @inlinable
   mutating func acquire() throws(VirtioError) -> BufferSlot? {
     if let slot = spare.popLast() { return slot }
@@ -152,24 +230,12 @@ struct RemoteTransmitter: Sendable {
   var hasFree: Bool { !spare.isEmpty || queue.hasAvailable() }
 }
 
-/// Remote receive path: the host's transmit buffers, taken from vring 1.
-/// OpenAMP: `rpmsg_virtio_get_rx_buffer` (device role).
+/// Remote receive path: the host's transmit buffers, taken from vring 1 (the receive loop
+/// takes them itself, see `RPMsgBus.drain`; a chain whose first descriptor is writable is
+/// dropped as a bad buffer). OpenAMP: `rpmsg_virtio_get_rx_buffer` (device role).
 @usableFromInline
 struct RemoteReceiver: Sendable {
   @usableFromInline var queue: VirtqueueDevice
-
-  /// The next message buffer and its length, or nil. A chain whose first descriptor is
-  /// writable or shorter than a header comes back as a zero-capacity slot to drop.
-  @inlinable
-  mutating func next() throws(VirtioError) -> (BufferSlot, Int)? {
-    guard let chain = try queue.takeAvailable() else { return nil }
-    let d = chain.first
-    let usable = !d.isWritable
-    let capacity = usable ? min(Int(d.length), RPMsgWire.bufferSize) : 0
-    return (BufferSlot(window: d.location.window, offset: d.location.offset,
-                       capacity: capacity, token: UInt32(chain.head),
-                       returnLength: usable ? d.length : 0), capacity)
-  }
 
   @inlinable
   mutating func recycle(_ slot: BufferSlot) throws(VirtioError) {
