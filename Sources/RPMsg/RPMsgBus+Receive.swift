@@ -77,8 +77,10 @@ extension RPMsgBus {
               try s.remote!.queue.returnUsed(head: chain.head, length: slot.returnLength)
             }
           } else {
-            guard let (slot, length) = try s.host!.next() else { break }
-            if !deliver(&s, slot, length) { try s.host!.post(slot.token) }
+            guard let used = try s.host!.queue.reclaim() else { break }
+            let slot = BufferSlot(window: 0, offset: Int(used.token) &* RPMsgWire.bufferSize,
+                                  capacity: RPMsgWire.bufferSize, token: used.token)
+            if !deliver(&s, slot, Int(used.length)) { try s.host!.post(used.token) }
           }
           if returnsCount.load(ordering: .acquiring) > 0 { try recycleReturns(&s) }
         }

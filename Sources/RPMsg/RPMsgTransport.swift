@@ -138,15 +138,6 @@ struct HostReceiver: Sendable {
     _ = try queue.add(address: poolAddress &+ UInt64(Int(index) &* RPMsgWire.bufferSize),
                       length: UInt32(RPMsgWire.bufferSize), isWritable: true, token: index)
   }
-
-  /// The next filled buffer and the length the remote wrote into it.
-  @inlinable
-  mutating func next() throws(VirtioError) -> (BufferSlot, Int)? {
-    guard let used = try queue.reclaim() else { return nil }
-    let slot = BufferSlot(window: 0, offset: Int(used.token) &* RPMsgWire.bufferSize,
-                          capacity: RPMsgWire.bufferSize, token: used.token)
-    return (slot, Int(used.length))
-  }
 }
 
 /// Remote transmit path: the host's receive buffers, taken from vring 0's available ring.
