@@ -21,4 +21,23 @@ import Testing
     #expect(result.status == 64)
     #expect(result.stderr.contains("'--messages' must be at least 1."))
   }
+
+  @Test func helpIsStable() throws {
+    let result = try Rproc.run(["bench", "rpmsg-loopback", "--help"])
+    #expect(result.stdout == """
+      OVERVIEW: Both rpmsg roles in one process on one thread: one-way, echo and
+      zero-copy messages.
+
+      USAGE: rproc bench rpmsg-loopback [--json] [--messages <messages>] [--runs <runs>]
+
+      OPTIONS:
+        --json                  Print JSON.
+        --messages <messages>   Messages per timed run. (default: 1000000)
+        --runs <runs>           Timed runs of each figure (the median is reported).
+                                (default: 5)
+        -h, --help              Show help information.
+
+
+      """)
+  }
 }
