@@ -13,6 +13,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "SharedMemory", targets: ["SharedMemory"]),
+    .library(name: "RemoteprocEmulated", targets: ["RemoteprocEmulated"]),
   ],
   targets: [
     // The wire contract shared with the firmware SDK (firmware/ includes the same header).
@@ -22,7 +23,25 @@ let package = Package(
     // The one target that touches raw memory.
     .target(name: "SharedMemory", dependencies: ["CSharedMemoryShims"], swiftSettings: strict),
 
+    // Unicorn 2.0.1 (Debian libunicorn-dev), found by pkg-config, with non-variadic wrappers.
+    .systemLibrary(
+      name: "CUnicorn", pkgConfig: "unicorn", providers: [.apt(["libunicorn-dev"])]),
+    // Every pointer Unicorn needs, behind an integer-only API: engines, hooks, the run loop.
+    .target(
+      name: "CRemoteprocEmulatedShims", dependencies: ["CUnicorn"],
+      cSettings: [.headerSearchPath("../CUnicorn")],
+      linkerSettings: [.linkedLibrary("unicorn"), .linkedLibrary("pthread")]),
+    // Remote cores emulated with Unicorn: MIPS32 (LE/BE), RV32IMAC, Cortex-M4.
+    .target(
+      name: "RemoteprocEmulated",
+      dependencies: ["CRemoteprocEmulatedShims", "CUnicorn", "SharedMemory"],
+      swiftSettings: strict),
+
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
+    .testTarget(
+      name: "RemoteprocEmulatedTests",
+      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire"],
+      swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]
 )
