@@ -14,6 +14,12 @@ let package = Package(
   products: [
     .library(name: "SharedMemory", targets: ["SharedMemory"]),
     .library(name: "RemoteprocEmulated", targets: ["RemoteprocEmulated"]),
+    .library(name: "Firmware", targets: ["Firmware"]),
+    .library(name: "Remoteproc", targets: ["Remoteproc"]),
+    .executable(name: "rproc", targets: ["rproc"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
     // The wire contract shared with the firmware SDK (firmware/ includes the same header).
@@ -22,6 +28,26 @@ let package = Package(
     .target(name: "CSharedMemoryShims"),
     // The one target that touches raw memory.
     .target(name: "SharedMemory", dependencies: ["CSharedMemoryShims"], swiftSettings: strict),
+
+    // ELF images and resource tables: parse, validate, load, write back.
+    .target(name: "Firmware", dependencies: ["SharedMemory"], swiftSettings: strict),
+    // The remote-processor core: lifecycle, resources, subdevices, attributes, crash recovery.
+    .target(name: "Remoteproc", dependencies: ["Firmware", "SharedMemory"], swiftSettings: strict),
+
+    // Test aids: a platform whose firmware is Swift code, and builders of test images.
+    .target(name: "RemoteprocTesting", dependencies: ["Remoteproc", "Firmware", "SharedMemory"], swiftSettings: strict),
+
+    // Measurements behind `rproc bench`, each against a baseline run in the same process.
+    .target(name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory"], swiftSettings: strict),
+
+    // The command-line tool.
+    .executableTarget(
+      name: "rproc",
+      dependencies: [
+        "Firmware", "RemoteprocBenchmarks",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
 
     // Unicorn 2.0.1 (Debian libunicorn-dev), found by pkg-config, with non-variadic wrappers.
     .systemLibrary(
@@ -39,8 +65,16 @@ let package = Package(
 
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
     .testTarget(
+      name: "FirmwareTests", dependencies: ["Firmware", "SharedMemory", "CRemoteprocWire"],
+      exclude: ["Fixtures"], swiftSettings: strict),
+    .testTarget(
+      name: "RemoteprocTests", dependencies: ["Remoteproc", "RemoteprocTesting", "Firmware", "SharedMemory"],
+      swiftSettings: strict),
+    // Runs the built `rproc` executable as a user would.
+    .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
+    .testTarget(
       name: "RemoteprocEmulatedTests",
-      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire"],
+      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware"],
       swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]

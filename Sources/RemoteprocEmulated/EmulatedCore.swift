@@ -144,7 +144,7 @@ public final class EmulatedCore: Sendable {
 
   /// Windows where carveouts, vrings and vdev buffers may be allocated
   /// (Linux: where `rproc_alloc_carveout` finds memory for `FW_RSC_ADDR_ANY`).
-  public var carveoutWindows: [MemoryWindow] {
+  public var carveoutWindows: [EmulatedMachine.Window] {
     machine.memory.filter { $0.usage.contains(.carveouts) }
   }
 
@@ -202,4 +202,12 @@ final class CoreControl: Sendable {
   /// Serializes start and stop, and is held while joining the owner thread; the owner thread
   /// never takes it. True while a thread has been spawned and not yet joined.
   let lifecycle = Mutex(false)
+}
+
+extension EmulatedCore {
+  /// The host memory behind each of the machine's windows, in the order of
+  /// `machine.memory`: what a platform adapter hands the remoteproc core as its memory map.
+  public var windowRegions: [(window: EmulatedMachine.Window, region: MemoryRegion)] {
+    Array(zip(machine.memory, windows))
+  }
 }

@@ -17,10 +17,10 @@ extension EmulatedMachine {
   public static let riscv32 = EmulatedMachine(
     name: "rv32", architecture: .riscv32, byteOrder: .little, elfMachine: 243,
     memory: [
-      MemoryWindow(
+      Window(
         name: "firmware", physicalAddress: 0x8000_0000, deviceAddress: 0x8000_0000,
         size: 16 * mebibyte, usage: .firmware),
-      MemoryWindow(
+      Window(
         name: "carveouts", physicalAddress: 0x8100_0000, deviceAddress: 0x8100_0000,
         size: 48 * mebibyte, usage: .carveouts),
     ],
@@ -36,10 +36,10 @@ extension EmulatedMachine {
   public static let cortexM4 = EmulatedMachine(
     name: "cortex-m4", architecture: .cortexM4, byteOrder: .little, elfMachine: 40,
     memory: [
-      MemoryWindow(
+      Window(
         name: "firmware", physicalAddress: 0x0000_0000, deviceAddress: 0x0000_0000,
         size: 16 * mebibyte, usage: .firmware),
-      MemoryWindow(
+      Window(
         name: "carveouts", physicalAddress: 0x2000_0000, deviceAddress: 0x2000_0000,
         size: 48 * mebibyte, usage: .carveouts),
     ],
@@ -55,10 +55,10 @@ extension EmulatedMachine {
     return EmulatedMachine(
       name: name, architecture: .mips32, byteOrder: byteOrder, elfMachine: 8,
       memory: [
-        MemoryWindow(
+        Window(
           name: "firmware", physicalAddress: 0, deviceAddress: 0,
           size: 16 * mebibyte, usage: .firmware),
-        MemoryWindow(
+        Window(
           name: "carveouts", physicalAddress: 0x0100_0000, deviceAddress: 0x0100_0000,
           size: 48 * mebibyte, usage: .carveouts),
       ],

@@ -49,7 +49,7 @@ public struct EmulatedMachine: Hashable, Sendable {
   /// The ELF `e_machine` firmware for this machine carries (EM_MIPS 8, EM_RISCV 243, EM_ARM 40).
   public var elfMachine: UInt16
   /// Memory windows, in ascending physical order.
-  public var memory: [MemoryWindow]
+  public var memory: [Window]
   /// Extra device-address views of the windows (MIPS kseg0/kseg1).
   public var aliases: [AddressAlias]
   /// Guest-physical address of the 4 KiB mailbox page (registers in `docs/machines/`).
@@ -61,7 +61,7 @@ public struct EmulatedMachine: Hashable, Sendable {
 
   public init(
     name: String, architecture: Architecture, byteOrder: ByteOrder, elfMachine: UInt16,
-    memory: [MemoryWindow], aliases: [AddressAlias], mailboxPhysicalAddress: UInt64,
+    memory: [Window], aliases: [AddressAlias], mailboxPhysicalAddress: UInt64,
     mailboxDeviceAddress: UInt64, boot: Boot, interrupts: InterruptDelivery
   ) {
     self.name = name

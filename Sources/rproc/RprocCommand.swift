@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct RprocCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rproc",
+    abstract: "Load, run and inspect remote-processor firmware; measure the stack.",
+    subcommands: [Inspect.self, Bench.self])
+}
+
+/// `rproc bench …`: each prints figures against a baseline measured in the same run.
+struct Bench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure the stack against baselines run in the same process.",
+    subcommands: [ELFLoad.self])
+}
