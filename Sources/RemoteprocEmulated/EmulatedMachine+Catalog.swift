@@ -95,3 +95,7 @@ extension EmulatedMachine {
     }
   }
 }
+
+extension EmulatedMachine: CustomStringConvertible {
+  public var description: String { name }
+}
