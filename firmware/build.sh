@@ -91,7 +91,7 @@ if [[ -n "$SWIFTC" && -f "$here/examples/rpmsg-echo-swift/main.swift" ]]; then
     esac
     objdir="$scratch/rpmsg-echo-swift-$machine"
     mkdir -p "$objdir"
-    "$SWIFTC" -enable-experimental-feature Embedded -target "$swift_target" -wmo -Osize \
+    "$SWIFTC" -swift-version 5 -enable-experimental-feature Embedded -target "$swift_target" -wmo -Osize \
       -parse-as-library -Xfrontend -function-sections "${extra_swift[@]}" \
       -Xcc -I"$here/sdk/include" -Xcc -I"$wire" -I "$here/examples/rpmsg-echo-swift" \
       -c "$here/examples/rpmsg-echo-swift/main.swift" -o "$objdir/main.o"

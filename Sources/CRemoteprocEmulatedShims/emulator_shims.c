@@ -49,7 +49,7 @@ struct slot {
   _Atomic uint32_t stop_requested;
   _Atomic uint32_t wake_word;    /* futex word bumped by every kick/stop */
   _Atomic uint32_t sleeping;
-  _Atomic uint64_t stats[6];
+  _Atomic uint64_t stats[7];
 
   pthread_t thread;
   bool thread_live;
@@ -576,6 +576,25 @@ uint64_t rproc_emu_pc(int32_t id) {
 
 /* -------------------------------------------------------------------- run loop ------- */
 
+/* True when the instruction just before s->pc is MIPS `wait`, RISC-V `wfi` or Thumb `wfi`. */
+static bool after_halt_instruction(struct slot *s) {
+  uint8_t bytes[4];
+  switch (s->arch) {
+  case RPROC_EMU_ARCH_MIPS32: {
+    if (uc_mem_read(s->uc, s->pc - 4, bytes, 4) != UC_ERR_OK) return false;
+    uint32_t word = s->big_endian ? (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 |
+                                        (uint32_t)bytes[2] << 8 | bytes[3]
+                                  : get_le32(bytes);
+    return (word & 0xFE00003Fu) == 0x42000020u; /* WAIT, any implementation code */
+  }
+  case RPROC_EMU_ARCH_RISCV32:
+    return uc_mem_read(s->uc, s->pc - 4, bytes, 4) == UC_ERR_OK && get_le32(bytes) == 0x10500073u;
+  default:
+    return uc_mem_read(s->uc, s->pc - 2, bytes, 2) == UC_ERR_OK && bytes[0] == 0x30 &&
+           bytes[1] == 0xBF;
+  }
+}
+
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected) {
   syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
 }
@@ -645,7 +664,13 @@ int32_t rproc_emu_run(int32_t id) {
       return RPROC_EMU_RUN_CRASHED;
     }
     if (s->preempted) continue;
-    /* Neither a hook nor an error: the guest executed wait/wfi. */
+    /* Neither a hook nor an error: normally the guest executed wait/wfi. Unicorn also returns
+       early now and then (seen on Cortex-M after stores to a page that holds code); then the
+       instruction before the PC is no halt, and the guest simply goes on. */
+    if (!after_halt_instruction(s)) {
+      stat_add(s, RPROC_EMU_STAT_SPURIOUS_EXITS, 1);
+      continue;
+    }
     s->idle = true;
     stat_add(s, RPROC_EMU_STAT_IDLES, 1);
   }
@@ -692,7 +717,7 @@ void rproc_emu_request_stop(int32_t id) {
 
 uint64_t rproc_emu_statistic(int32_t id, int32_t field) {
   struct slot *s = get(id);
-  if (!s || field < 0 || field > RPROC_EMU_STAT_SLEEPS) return 0;
+  if (!s || field < 0 || field > RPROC_EMU_STAT_SPURIOUS_EXITS) return 0;
   return atomic_load_explicit(&s->stats[field], memory_order_relaxed);
 }
 

@@ -74,6 +74,8 @@ public final class EmulatedCore: Sendable {
     public var kicks: UInt64
     /// Times the owner thread slept on its futex (an idle that outlasted the poll).
     public var sleeps: UInt64
+    /// Times Unicorn returned with neither a halt, a hook nor an error (the guest resumed).
+    public var spuriousExits: UInt64
   }
 
   public let machine: EmulatedMachine
@@ -167,7 +169,8 @@ public final class EmulatedCore: Sendable {
     return Statistics(
       blocks: value(RPROC_EMU_STAT_BLOCKS), interruptsDelivered: value(RPROC_EMU_STAT_INTERRUPTS),
       idles: value(RPROC_EMU_STAT_IDLES), doorbells: value(RPROC_EMU_STAT_DOORBELLS),
-      kicks: value(RPROC_EMU_STAT_KICKS), sleeps: value(RPROC_EMU_STAT_SLEEPS))
+      kicks: value(RPROC_EMU_STAT_KICKS), sleeps: value(RPROC_EMU_STAT_SLEEPS),
+      spuriousExits: value(RPROC_EMU_STAT_SPURIOUS_EXITS))
   }
 
   /// Stops delivering guest events (Linux: `rproc_ops.detach`): the guest keeps running, and

@@ -65,6 +65,7 @@
 #define RPROC_EMU_STAT_DOORBELLS 3
 #define RPROC_EMU_STAT_KICKS 4
 #define RPROC_EMU_STAT_SLEEPS 5
+#define RPROC_EMU_STAT_SPURIOUS_EXITS 6 /* uc_emu_start returned with no cause; resumed */
 
 /** Reserves a slot (cross-thread state + engine holder). Returns the slot, or -1 if all
  *  RPROC_EMU_MAX_SLOTS are in use. */

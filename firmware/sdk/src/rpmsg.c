@@ -19,6 +19,15 @@ void rproc_rpmsg_init(struct rproc_rpmsg *bus, volatile struct rproc_fw_rsc_vdev
   bus->next_addr = RPROC_RPMSG_RESERVED_ADDRESSES;
 }
 
+static struct rproc_rpmsg static_bus;
+static struct rproc_rpmsg_endpoint static_endpoints[RPROC_RPMSG_MAX_ENDPOINTS];
+
+struct rproc_rpmsg *rproc_rpmsg_static_bus(void) { return &static_bus; }
+
+struct rproc_rpmsg_endpoint *rproc_rpmsg_static_endpoint(uint32_t index) {
+  return index < RPROC_RPMSG_MAX_ENDPOINTS ? &static_endpoints[index] : 0;
+}
+
 static uint32_t features(const struct rproc_rpmsg *bus) { return bus->vdev->gfeatures; }
 
 static void announce(struct rproc_rpmsg *bus, struct rproc_rpmsg_endpoint *ep) {

@@ -1,6 +1,7 @@
 /* trace.c: text into the trace buffer the host reads (Linux: RSC_TRACE). */
 #include "rproc/trace.h"
 
+#include "rproc/machine.h"
 #include "rproc/mem.h"
 
 static volatile char *trace_buffer;
@@ -23,6 +24,15 @@ void rproc_trace_putc(char c) {
   if (!trace_buffer || trace_size < 2) return;
   if (trace_at + 1 >= trace_size) rproc_trace_clear(); /* keep a NUL at the end */
   trace_buffer[trace_at++] = c;
+}
+
+void rproc_trace_write(const void *data, uint32_t len) {
+  const char *bytes = data;
+  for (uint32_t i = 0; i < len; i++) rproc_trace_putc(bytes[i]);
+}
+
+void rproc_trace_init_at(uint32_t device_address, uint32_t size) {
+  rproc_trace_init(rproc_da_ptr(device_address), size);
 }
 
 void rproc_trace_puts(const char *s) {

@@ -16,6 +16,9 @@ rproc_vectors:
     .thumb_func
     .globl rproc_reset
 rproc_reset:
+    cpsid i                     /* the emulated NVIC has IRQ 0 enabled from reset: mask it
+                                   until rproc_platform_init, or a kick taken while BSS is
+                                   cleared would be lost */
     ldr   r0, =_bss_start
     ldr   r1, =_bss_end
     movs  r2, #0

@@ -113,6 +113,13 @@ struct RPROC_PACKED rproc_rsc_vdev_serial {
     .config = {0, 0, 0, 0},                                                                \
   }
 
+/* The linked table (linker scripts define this at the start of .resource_table). */
+extern volatile struct rproc_resource_table _rproc_resource_table;
+
+/* Finds the first vdev entry with virtio id `id` in the linked table, or NULL: for firmware
+   that declares its table elsewhere (Embedded Swift) or does not keep the entry's name. */
+volatile struct rproc_fw_rsc_vdev *rproc_table_find_vdev(uint32_t id);
+
 /* The wire view of an entry declared with the structs above. */
 #define rproc_vdev_of(entry) ((volatile struct rproc_fw_rsc_vdev *)(volatile void *)&(entry).id)
 

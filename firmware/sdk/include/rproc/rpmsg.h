@@ -44,6 +44,11 @@ struct rproc_rpmsg {
 };
 
 void rproc_rpmsg_init(struct rproc_rpmsg *bus, volatile struct rproc_fw_rsc_vdev *vdev);
+/* A bus and endpoints stored by the SDK, for firmware whose language should not allocate
+   SDK structs itself: Embedded Swift 6.3 sizes an imported C struct global without its tail
+   padding, so C writing a whole struct would run into the next Swift global. */
+struct rproc_rpmsg *rproc_rpmsg_static_bus(void);
+struct rproc_rpmsg_endpoint *rproc_rpmsg_static_endpoint(uint32_t index); /* < MAX, or NULL */
 /* Adds an endpoint at `addr` (RPROC_RPMSG_ADDR_ANY: the next free from 1024). Named endpoints
    are announced (again) whenever the host (re)starts the device. Returns the address, or 0. */
 uint32_t rproc_rpmsg_add_endpoint(struct rproc_rpmsg *bus,

@@ -17,6 +17,10 @@
 void rproc_trace_init(char *buffer, uint32_t size);
 void rproc_trace_clear(void);
 void rproc_trace_putc(char c);
+/* Appends `len` bytes (for callers without NUL-terminated strings, such as Swift). */
+void rproc_trace_write(const void *data, uint32_t len);
+/* rproc_trace_init for a buffer given by its device address. */
+void rproc_trace_init_at(uint32_t device_address, uint32_t size);
 void rproc_trace_puts(const char *s);
 /* printf subset: %s %c %d %u %x %X %p, width and zero padding (%08x), %%. */
 void rproc_trace_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
