@@ -38,7 +38,7 @@ let package = Package(
     .target(name: "RemoteprocTesting", dependencies: ["Remoteproc", "Firmware", "SharedMemory"], swiftSettings: strict),
 
     // Measurements behind `rproc bench`, each against a baseline run in the same process.
-    .target(name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory"], swiftSettings: strict),
+    .target(name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory", "RemoteprocEmulated"], swiftSettings: strict),
 
     // The command-line tool.
     .executableTarget(
@@ -74,7 +74,7 @@ let package = Package(
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
     .testTarget(
       name: "RemoteprocEmulatedTests",
-      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware"],
+      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks"],
       swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]
