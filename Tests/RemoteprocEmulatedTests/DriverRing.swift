@@ -56,6 +56,12 @@ struct DriverRing {
     return (Int(index), Int(length))
   }
 
+  /// Publishes an avail index that runs `jump` entries past what was posted.
+  mutating func corruptAvailIndex(by jump: UInt16) throws {
+    availIndex &+= jump
+    try memory.storeRelease(availIndex, at: 16 * count + 2, order: order)
+  }
+
   /// Sets avail.flags (1: VRING_AVAIL_F_NO_INTERRUPT).
   func setAvailFlags(_ flags: UInt16) throws {
     try memory.store(flags, at: 16 * count, order: order)

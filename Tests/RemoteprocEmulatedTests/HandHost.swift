@@ -189,6 +189,25 @@ final class HostVirtio: Sendable {
     host.core.kick(notifyId: txNotifyID)
   }
 
+  /// Posts a tx descriptor with an arbitrary address, as a buggy or hostile host would.
+  func sendRaw(address: UInt64, length: Int) throws {
+    try tx.withLock { tx in
+      guard let slot = tx.free.popLast() else { throw HostFailure(what: "no free tx buffer") }
+      try tx.ring.post(index: slot, buffer: address, length: length, writable: false)
+    }
+    host.core.kick(notifyId: txNotifyID)
+  }
+
+  /// Publishes an avail index `by` entries ahead of what was posted.
+  func corruptAvailIndex(by jump: UInt16) throws {
+    try tx.withLock { tx in try tx.ring.corruptAvailIndex(by: jump) }
+    host.core.kick(notifyId: txNotifyID)
+  }
+
   /// Everything received so far, concatenated.
   var receivedBytes: [UInt8] { received.withLock { $0.flatMap { $0 } } }
+}
+
+struct HostFailure: Error {
+  var what: String
 }
