@@ -17,6 +17,8 @@ public struct EmulatedKickBenchmark: Sendable {
     public var interrupts_per_round_trip: Double
     /// Times the core's owner thread slept (an idle that outlasted its poll).
     public var owner_sleeps: UInt64
+    /// Guest basic blocks executed per round trip (firmware work, interrupt entry included).
+    public var guest_blocks_per_round_trip: Double
   }
 
   public struct Failure: Error, CustomStringConvertible {
@@ -103,7 +105,7 @@ public struct EmulatedKickBenchmark: Sendable {
       let lower = byte | 0x20
       return lower >= 0x61 && lower <= 0x7A ? byte ^ 0x20 : byte
     }
-    let interruptsBefore = core.statistics.interruptsDelivered
+    let before = core.statistics
     for round in 0..<(roundTrips + 100) {
       let slot = round % transmit.count
       try transmit.bufferMemory.write(payload, at: slot * 4096)
@@ -136,8 +138,10 @@ public struct EmulatedKickBenchmark: Sendable {
       machine: machine.name, rtt_ns_p50: samples[samples.count / 2],
       rtt_ns_p99: samples[min(samples.count - 1, samples.count * 99 / 100)],
       round_trips: roundTrips,
-      interrupts_per_round_trip: Double(statistics.interruptsDelivered - interruptsBefore) / Double(roundTrips + 100),
-      owner_sleeps: statistics.sleeps)
+      interrupts_per_round_trip: Double(statistics.interruptsDelivered - before.interruptsDelivered)
+        / Double(roundTrips + 100),
+      owner_sleeps: statistics.sleeps,
+      guest_blocks_per_round_trip: Double(statistics.blocks - before.blocks) / Double(roundTrips + 100))
   }
 }
 

@@ -15,6 +15,7 @@ struct EmulatedKickBenchmarkTests {
     #expect(result.rtt_ns_p50 > 0 && result.rtt_ns_p99 >= result.rtt_ns_p50)
     #expect(result.interrupts_per_round_trip > 0)
     print("emulated-kick \(machine.name): p50 \(Int(result.rtt_ns_p50)) ns, p99 \(Int(result.rtt_ns_p99)) ns, "
-      + "\(result.interrupts_per_round_trip) interrupts/round trip, owner slept \(result.owner_sleeps)×")
+      + "\(result.interrupts_per_round_trip) interrupts and \(result.guest_blocks_per_round_trip) blocks "
+      + "per round trip, owner slept \(result.owner_sleeps)×")
   }
 }
