@@ -164,6 +164,9 @@ public final class EmulatedCore: Sendable {
 
   public var state: State { control.state.withLock { $0.phase } }
 
+  /// The name of the core's owner thread while it runs (`ps -L`, `/proc/self/task/*/comm`).
+  public var ownerThreadName: String { "rproc-emu-\(slot)" }
+
   public var statistics: Statistics {
     func value(_ field: Int32) -> UInt64 { rproc_emu_statistic(slot, field) }
     return Statistics(
