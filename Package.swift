@@ -16,10 +16,16 @@ let package = Package(
     .library(name: "RemoteprocEmulated", targets: ["RemoteprocEmulated"]),
     .library(name: "Firmware", targets: ["Firmware"]),
     .library(name: "Remoteproc", targets: ["Remoteproc"]),
+    .library(name: "SysfsFilesystem", targets: ["SysfsFilesystem"]),
+    .library(name: "PacketCapture", targets: ["PacketCapture"]),
+    .library(name: "DaemonConfiguration", targets: ["DaemonConfiguration"]),
+    .library(name: "PseudoTerminal", targets: ["PseudoTerminal"]),
     .executable(name: "rproc", targets: ["rproc"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+    .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
   ],
   targets: [
     // The wire contract shared with the firmware SDK (firmware/ includes the same header).
@@ -28,6 +34,26 @@ let package = Package(
     .target(name: "CSharedMemoryShims"),
     // The one target that touches raw memory.
     .target(name: "SharedMemory", dependencies: ["CSharedMemoryShims"], swiftSettings: strict),
+
+    // poll, pseudo-terminals and raw mode for the daemon's building blocks: integer-only
+    // functions, so calling them is safe Swift.
+    .target(name: "CSystemShims"),
+
+    // The daemon's building blocks (rprocd assembles them):
+    // a FUSE server that shows a sysfs-like tree of files backed by async closures;
+    .target(name: "SysfsFilesystem", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
+    // a pcapng writer and reader for rpmsg traffic;
+    .target(name: "PacketCapture", swiftSettings: strict),
+    // rprocd's configuration file (TOML or YAML);
+    .target(
+      name: "DaemonConfiguration",
+      dependencies: [
+        .product(name: "TOMLKit", package: "TOMLKit"),
+        .product(name: "Yams", package: "Yams"),
+      ],
+      swiftSettings: strict),
+    // pseudo-terminals for serial ports and rpmsg-tty channels.
+    .target(name: "PseudoTerminal", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
 
     // ELF images and resource tables: parse, validate, load, write back.
     .target(name: "Firmware", dependencies: ["SharedMemory"], swiftSettings: strict),
@@ -70,6 +96,10 @@ let package = Package(
     .testTarget(
       name: "RemoteprocTests", dependencies: ["Remoteproc", "RemoteprocTesting", "Firmware", "SharedMemory"],
       swiftSettings: strict),
+    .testTarget(name: "SysfsFilesystemTests", dependencies: ["SysfsFilesystem"], swiftSettings: strict),
+    .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"], swiftSettings: strict),
+    .testTarget(name: "DaemonConfigurationTests", dependencies: ["DaemonConfiguration"], swiftSettings: strict),
+    .testTarget(name: "PseudoTerminalTests", dependencies: ["PseudoTerminal", "SharedMemory"], swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
     .testTarget(
