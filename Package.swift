@@ -86,7 +86,7 @@ let package = Package(
     // Remote cores emulated with Unicorn: MIPS32 (LE/BE), RV32IMAC, Cortex-M4.
     .target(
       name: "RemoteprocEmulated",
-      dependencies: ["CRemoteprocEmulatedShims", "CUnicorn", "SharedMemory"],
+      dependencies: ["CRemoteprocEmulatedShims", "CUnicorn", "SharedMemory", "Firmware", "Remoteproc"],
       swiftSettings: strict),
 
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
@@ -104,7 +104,7 @@ let package = Package(
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
     .testTarget(
       name: "RemoteprocEmulatedTests",
-      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks"],
+      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks", "Remoteproc"],
       swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]

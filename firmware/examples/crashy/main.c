@@ -5,6 +5,8 @@
  * "crashy: <command> at 0x<pc>" to the trace, where pc is the faulting instruction (for
  * bad-fetch, the target address; for hang and abort, 0).
  *   invalid-instruction  bad-load  bad-store  misaligned  bad-fetch  hang  abort
+ * A kick for notify id 30 (no vring has it) runs "bad-store": a crash a host can cause with no
+ * virtio driver at all, for recovery tests of the remoteproc core alone.
  */
 #include <rproc/rproc.h>
 
@@ -34,6 +36,7 @@ RPROC_RESOURCE_TABLE volatile struct table rproc_table = {
 #define BAD_ADDRESS 0x30000000u
 #endif
 #define ABORT_CODE 0xC0FFEEu
+#define CRASH_KICK 30
 
 static volatile uint32_t aligned_word[2];
 
@@ -106,7 +109,7 @@ int main(void) {
                            rpmsg_received, 0);
   rproc_platform_init(RPROC_KICKS_INTERRUPT);
   for (;;) {
-    rproc_kicks_take();
+    if (rproc_kicks_take() & (1u << CRASH_KICK)) run_command("bad-store", 9);
     rproc_serial_poll(&port);
     rproc_rpmsg_poll(&bus);
     rproc_wait_for_kick();
