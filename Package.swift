@@ -13,6 +13,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "SharedMemory", targets: ["SharedMemory"]),
+    .library(name: "RemoteprocEmulated", targets: ["RemoteprocEmulated"]),
     .library(name: "Firmware", targets: ["Firmware"]),
     .library(name: "Remoteproc", targets: ["Remoteproc"]),
     .library(name: "Virtio", targets: ["Virtio"]),
@@ -84,7 +85,7 @@ let package = Package(
 
     // Measurements behind `rproc bench`, each against a baseline run in the same process.
     .target(
-      name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory", "RPMsg"],
+      name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory", "RPMsg", "RemoteprocEmulated"],
       swiftSettings: strict),
     // Counts heap allocations by interposing malloc; linked only into the rproc tool.
     .target(name: "CMallocCounter"),
@@ -96,6 +97,20 @@ let package = Package(
         "Firmware", "RemoteprocBenchmarks", "CMallocCounter",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
+      swiftSettings: strict),
+
+    // Unicorn 2.0.1 (Debian libunicorn-dev), found by pkg-config, with non-variadic wrappers.
+    .systemLibrary(
+      name: "CUnicorn", pkgConfig: "unicorn", providers: [.apt(["libunicorn-dev"])]),
+    // Every pointer Unicorn needs, behind an integer-only API: engines, hooks, the run loop.
+    .target(
+      name: "CRemoteprocEmulatedShims", dependencies: ["CUnicorn"],
+      cSettings: [.headerSearchPath("../CUnicorn")],
+      linkerSettings: [.linkedLibrary("unicorn"), .linkedLibrary("pthread")]),
+    // Remote cores emulated with Unicorn: MIPS32 (LE/BE), RV32IMAC, Cortex-M4.
+    .target(
+      name: "RemoteprocEmulated",
+      dependencies: ["CRemoteprocEmulatedShims", "CUnicorn", "SharedMemory", "Firmware", "Remoteproc"],
       swiftSettings: strict),
 
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
@@ -124,6 +139,10 @@ let package = Package(
     .testTarget(name: "PseudoTerminalTests", dependencies: ["PseudoTerminal", "SharedMemory"], swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
+    .testTarget(
+      name: "RemoteprocEmulatedTests",
+      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks", "Remoteproc"],
+      swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,785 @@
+/*
+ * emulator_shims.c: Unicorn engines, hooks, interrupt delivery and the owner-thread run loop
+ * for emulated remote cores. See include/emulator_shims.h for the contract and
+ * docs/machines/ for the per-machine conventions implemented here.
+ *
+ * Facts about Unicorn 2.0.1 this file relies on (measured on this machine, see DESIGN §5):
+ * - `wait` (MIPS) and `wfi` (RISC-V, Arm) end uc_emu_start with UC_ERR_OK and the PC after
+ *   the instruction.
+ * - uc_emu_stop from a UC_HOOK_BLOCK hook stops before that block runs: the PC is the block.
+ * - CPU exceptions never reach the guest's own vectors: they go to UC_HOOK_INTR (and the CPU
+ *   continues unless the hook stops it). On MIPS the PC seen there is stale; on RISC-V it is
+ *   the faulting instruction + 4; on Arm it is the faulting instruction.
+ * - The PC read in an invalid-memory hook for a data access is the start of the block.
+ */
+#define _GNU_SOURCE
+#include "emulator_shims.h"
+
+#include <shim.h>
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UNTIL_NEVER 0xFFFFFFFFull      /* no 32-bit PC is odd-aligned to this */
+#define WATCHDOG_CHECK_MASK 0x3FFFu    /* read the clock every 16 Ki blocks */
+#define MIPS_SAVED_REGS 34             /* $1…$31, hi, lo, status (pc kept apart) */
+#define ARM_EXC_RETURN_THREAD_MSP 0xFFFFFFF9u
+
+enum fault {
+  FAULT_NONE = 0,
+  /* 1…9 are RPROC_EMU_CRASH_*; this one is not a crash: */
+  FAULT_HANDLER_RETURN = 100,
+};
+
+struct slot {
+  bool in_use; /* guarded by table_lock */
+
+  /* Cross-thread. */
+  _Atomic uint32_t pending;      /* mailbox PENDING */
+  _Atomic uint32_t irq_raised;   /* a kick not yet taken by the guest */
+  _Atomic uint32_t stop_requested;
+  _Atomic uint32_t wake_word;    /* futex word bumped by every kick/stop */
+  _Atomic uint32_t sleeping;
+  _Atomic uint64_t stats[7];
+
+  pthread_t thread;
+  bool thread_live;
+
+  /* Owner thread only. */
+  uc_engine *uc;
+  uc_hook hooks[5];
+  int arch;
+  int big_endian;
+  int line;
+  uint64_t magic_return;
+  uint64_t vector_table;
+  int64_t watchdog_ns;
+  int64_t idle_spin_ns;
+
+  uint64_t pc;
+  bool idle;
+  bool preempted;
+  bool in_handler;
+  uint32_t doorbells;
+  uint32_t vector;
+  uint32_t abort_pc;
+  uint64_t watchdog_counter;
+  int64_t busy_since_ns;
+  uint64_t last_block;
+
+  int fault;
+  uint64_t fault_pc;
+  uint64_t fault_address;
+  uint64_t fault_detail;
+  bool fault_pc_precise;
+
+  uint32_t saved_mips[MIPS_SAVED_REGS];
+  uint64_t saved_pc;
+};
+
+static struct slot slots[RPROC_EMU_MAX_SLOTS];
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct slot *get(int32_t id) {
+  if (id < 0 || id >= RPROC_EMU_MAX_SLOTS) return NULL;
+  return &slots[id];
+}
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void stat_add(struct slot *s, int field, uint64_t n) {
+  atomic_fetch_add_explicit(&s->stats[field], n, memory_order_relaxed);
+}
+
+static int pc_register(const struct slot *s) {
+  switch (s->arch) {
+  case RPROC_EMU_ARCH_MIPS32: return UC_MIPS_REG_PC;
+  case RPROC_EMU_ARCH_RISCV32: return UC_RISCV_REG_PC;
+  default: return UC_ARM_REG_PC;
+  }
+}
+
+static uint32_t read32(struct slot *s, int reg) {
+  uint64_t wide = 0;
+  uc_reg_read(s->uc, reg, &wide);
+  return (uint32_t)wide;
+}
+
+static void write32(struct slot *s, int reg, uint32_t value) {
+  uint64_t wide = value;
+  uc_reg_write(s->uc, reg, &wide);
+}
+
+static void record_fault(struct slot *s, int kind, uint64_t pc, uint64_t address,
+                         uint64_t detail, bool precise) {
+  if (s->fault != FAULT_NONE) return; /* the first fault wins */
+  s->fault = kind;
+  s->fault_pc = pc;
+  s->fault_address = address;
+  s->fault_detail = detail;
+  s->fault_pc_precise = precise;
+}
+
+/* ------------------------------------------------------------------ interrupts ------- */
+
+static bool interrupt_deliverable(struct slot *s) {
+  switch (s->arch) {
+  case RPROC_EMU_ARCH_MIPS32: {
+    if (s->in_handler || s->vector == 0) return false;
+    uint32_t status = read32(s, UC_MIPS_REG_CP0_STATUS);
+    /* IE set, EXL clear, the kick's IM line unmasked. ERL is ignored: the machine keeps it
+       set so that kuseg stays an identity window (docs/machines/mips32.md). */
+    return (status & 1u) && !(status & 2u) && (status & (1u << (8 + s->line)));
+  }
+  case RPROC_EMU_ARCH_RISCV32: {
+    uint32_t mstatus = read32(s, UC_RISCV_REG_MSTATUS);
+    uint32_t mie = read32(s, UC_RISCV_REG_MIE);
+    return (mstatus & 0x8u) && (mie & 0x8u); /* MIE and MSIE */
+  }
+  default:
+    if (s->in_handler) return false;
+    return (read32(s, UC_ARM_REG_PRIMASK) & 1u) == 0;
+  }
+}
+
+static void mips_enter(struct slot *s) {
+  int ids[MIPS_SAVED_REGS];
+  void *values[MIPS_SAVED_REGS];
+  for (int i = 0; i < 31; i++) ids[i] = UC_MIPS_REG_1 + i;
+  ids[31] = UC_MIPS_REG_HI;
+  ids[32] = UC_MIPS_REG_LO;
+  ids[33] = UC_MIPS_REG_CP0_STATUS;
+  uint64_t wide[MIPS_SAVED_REGS] = {0};
+  for (int i = 0; i < MIPS_SAVED_REGS; i++) values[i] = &wide[i];
+  uc_reg_read_batch(s->uc, ids, values, MIPS_SAVED_REGS);
+  for (int i = 0; i < MIPS_SAVED_REGS; i++) s->saved_mips[i] = (uint32_t)wide[i];
+  s->saved_pc = s->pc;
+
+  uint32_t sp = s->saved_mips[UC_MIPS_REG_SP - UC_MIPS_REG_1];
+  write32(s, UC_MIPS_REG_CP0_STATUS, s->saved_mips[33] | 2u); /* EXL: masks nesting */
+  write32(s, UC_MIPS_REG_SP, (sp - 64u) & ~7u);                /* o32 argument area */
+  write32(s, UC_MIPS_REG_A0, (uint32_t)s->line);
+  write32(s, UC_MIPS_REG_RA, (uint32_t)s->magic_return);
+  write32(s, UC_MIPS_REG_T9, s->vector);                       /* PIC calling convention */
+  s->pc = s->vector;
+  s->in_handler = true;
+}
+
+static void mips_return(struct slot *s) {
+  int ids[MIPS_SAVED_REGS];
+  void *values[MIPS_SAVED_REGS];
+  uint64_t wide[MIPS_SAVED_REGS];
+  for (int i = 0; i < 31; i++) ids[i] = UC_MIPS_REG_1 + i;
+  ids[31] = UC_MIPS_REG_HI;
+  ids[32] = UC_MIPS_REG_LO;
+  ids[33] = UC_MIPS_REG_CP0_STATUS;
+  for (int i = 0; i < MIPS_SAVED_REGS; i++) {
+    wide[i] = s->saved_mips[i];
+    values[i] = &wide[i];
+  }
+  uc_reg_write_batch(s->uc, ids, values, MIPS_SAVED_REGS);
+  s->pc = s->saved_pc;
+  s->in_handler = false;
+}
+
+static void riscv_enter(struct slot *s) {
+  uint32_t mstatus = read32(s, UC_RISCV_REG_MSTATUS);
+  uint32_t mtvec = read32(s, UC_RISCV_REG_MTVEC);
+  write32(s, UC_RISCV_REG_MEPC, (uint32_t)s->pc);
+  write32(s, UC_RISCV_REG_MCAUSE, 0x80000003u); /* machine software interrupt */
+  write32(s, UC_RISCV_REG_MTVAL, 0);
+  /* MPIE ← MIE, MIE ← 0, MPP ← M. */
+  mstatus = (mstatus & ~(0x88u | 0x1800u)) | ((mstatus & 0x8u) << 4) | 0x1800u;
+  write32(s, UC_RISCV_REG_MSTATUS, mstatus);
+  uint32_t base = mtvec & ~3u;
+  s->pc = (mtvec & 3u) == 1u ? base + 4u * 3u : base;
+}
+
+static void put_le32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static const int arm_frame_regs[6] = {UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2,
+                                      UC_ARM_REG_R3, UC_ARM_REG_R12, UC_ARM_REG_LR};
+
+/* ARMv7-M exception entry (basic frame, MSP, thread mode): the host pushes what the
+   hardware would, loads the handler from the vector table and sets EXC_RETURN in LR. */
+static bool arm_enter(struct slot *s) {
+  uint8_t vector[4];
+  uint64_t entry = s->vector_table + 4u * (16u + (uint32_t)s->line);
+  if (uc_mem_read(s->uc, entry, vector, 4) != UC_ERR_OK || get_le32(vector) == 0) {
+    record_fault(s, RPROC_EMU_CRASH_BAD_READ, s->pc, entry, 0, false);
+    return false;
+  }
+  uint32_t sp = read32(s, UC_ARM_REG_SP);
+  uint32_t xpsr = read32(s, UC_ARM_REG_XPSR);
+  uint32_t frame_sp = (sp - 32u) & ~7u;
+  bool realigned = frame_sp != sp - 32u;
+  uint8_t frame[32];
+  for (int i = 0; i < 6; i++) put_le32(frame + 4 * i, read32(s, arm_frame_regs[i]));
+  put_le32(frame + 24, (uint32_t)s->pc & ~1u);
+  put_le32(frame + 28, (xpsr & ~(1u << 9)) | (1u << 24) | (realigned ? 1u << 9 : 0));
+  if (uc_mem_write(s->uc, frame_sp, frame, 32) != UC_ERR_OK) {
+    record_fault(s, RPROC_EMU_CRASH_BAD_WRITE, s->pc, frame_sp, 0, false);
+    return false;
+  }
+  write32(s, UC_ARM_REG_SP, frame_sp);
+  write32(s, UC_ARM_REG_LR, ARM_EXC_RETURN_THREAD_MSP);
+  s->pc = get_le32(vector) & ~1u;
+  s->in_handler = true;
+  return true;
+}
+
+static bool arm_return(struct slot *s, uint32_t exc_return) {
+  uint32_t sp = read32(s, UC_ARM_REG_SP);
+  uint8_t frame[32];
+  if (exc_return != (ARM_EXC_RETURN_THREAD_MSP & ~1u) ||
+      uc_mem_read(s->uc, sp, frame, 32) != UC_ERR_OK) {
+    s->fault = FAULT_NONE;
+    record_fault(s, RPROC_EMU_CRASH_BAD_FETCH, exc_return, exc_return, 0, true);
+    return false;
+  }
+  for (int i = 0; i < 6; i++) write32(s, arm_frame_regs[i], get_le32(frame + 4 * i));
+  uint32_t xpsr = get_le32(frame + 28);
+  write32(s, UC_ARM_REG_XPSR, xpsr & ~0x1FFu);
+  write32(s, UC_ARM_REG_SP, sp + 32u + ((xpsr & (1u << 9)) ? 4u : 0u));
+  s->pc = get_le32(frame + 24) & ~1u;
+  s->in_handler = false;
+  return true;
+}
+
+static bool deliver_interrupt(struct slot *s) {
+  atomic_store(&s->irq_raised, 0);
+  stat_add(s, RPROC_EMU_STAT_INTERRUPTS, 1);
+  switch (s->arch) {
+  case RPROC_EMU_ARCH_MIPS32: mips_enter(s); return true;
+  case RPROC_EMU_ARCH_RISCV32: riscv_enter(s); return true;
+  default: return arm_enter(s);
+  }
+}
+
+/* ----------------------------------------------------------------------- hooks ------- */
+
+static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user) {
+  (void)size;
+  struct slot *s = user;
+  s->last_block = address;
+  stat_add(s, RPROC_EMU_STAT_BLOCKS, 1);
+  /* A MIPS block that starts a page may be a branch delay slot continued from the previous
+     page; resuming there would lose the branch, so never preempt at a page start. */
+  if (s->arch == RPROC_EMU_ARCH_MIPS32 && (address & 0xFFFu) == 0) return;
+  bool stop = s->doorbells != 0 || s->fault != FAULT_NONE ||
+              atomic_load_explicit(&s->stop_requested, memory_order_relaxed) ||
+              (atomic_load_explicit(&s->irq_raised, memory_order_relaxed) &&
+               interrupt_deliverable(s));
+  if (!stop && s->watchdog_ns > 0 && (++s->watchdog_counter & WATCHDOG_CHECK_MASK) == 0 &&
+      now_ns() - s->busy_since_ns > s->watchdog_ns) {
+    record_fault(s, RPROC_EMU_CRASH_WATCHDOG, address, 0, (uint64_t)s->watchdog_ns, false);
+    stop = true;
+  }
+  if (stop) {
+    s->preempted = true;
+    uc_emu_stop(uc);
+  }
+}
+
+static bool on_bad_memory(uc_engine *uc, uc_mem_type type, uint64_t address, int size,
+                          int64_t value, void *user) {
+  (void)uc; (void)size; (void)value;
+  struct slot *s = user;
+  switch (type) {
+  case UC_MEM_FETCH_UNMAPPED:
+  case UC_MEM_FETCH_PROT:
+    if (s->arch == RPROC_EMU_ARCH_MIPS32 && s->in_handler && address == s->magic_return) {
+      s->fault = FAULT_HANDLER_RETURN;
+      return false;
+    }
+    record_fault(s, RPROC_EMU_CRASH_BAD_FETCH, address, address, 0, true);
+    return false;
+  case UC_MEM_READ_UNMAPPED:
+  case UC_MEM_READ_PROT:
+    record_fault(s, RPROC_EMU_CRASH_BAD_READ, read32(s, pc_register(s)), address, 0, false);
+    return false;
+  default:
+    record_fault(s, RPROC_EMU_CRASH_BAD_WRITE, read32(s, pc_register(s)), address, 0, false);
+    return false;
+  }
+}
+
+static void on_cpu_exception(uc_engine *uc, uint32_t number, void *user) {
+  struct slot *s = user;
+  uint32_t pc = read32(s, pc_register(s));
+  switch (s->arch) {
+  case RPROC_EMU_ARCH_MIPS32:
+    /* Unicorn replaced the PC with a stale value: the block is the best we know. */
+    switch (number) {
+    case 12: case 13: /* AdEL, AdES */
+      record_fault(s, RPROC_EMU_CRASH_MISALIGNED, s->last_block, 0, number, false); break;
+    case 20: /* RI */
+      record_fault(s, RPROC_EMU_CRASH_INVALID_INSTRUCTION, s->last_block, 0, number, false);
+      break;
+    case 15: /* IBE */
+      record_fault(s, RPROC_EMU_CRASH_BAD_FETCH, s->last_block, 0, number, false); break;
+    case 26: case 28: /* TLBL, DBE */
+      record_fault(s, RPROC_EMU_CRASH_BAD_READ, s->last_block, 0, number, false); break;
+    case 27: /* TLBS */
+      record_fault(s, RPROC_EMU_CRASH_BAD_WRITE, s->last_block, 0, number, false); break;
+    default:
+      record_fault(s, RPROC_EMU_CRASH_EXCEPTION, s->last_block, 0, number, false); break;
+    }
+    break;
+  case RPROC_EMU_ARCH_RISCV32:
+    pc -= 4; /* Unicorn advanced it by 4 whatever the instruction's length */
+    switch (number) {
+    case 0: case 1: record_fault(s, RPROC_EMU_CRASH_BAD_FETCH, pc, 0, number, true); break;
+    case 2: record_fault(s, RPROC_EMU_CRASH_INVALID_INSTRUCTION, pc, 0, number, true); break;
+    case 4: case 6: record_fault(s, RPROC_EMU_CRASH_MISALIGNED, pc, 0, number, true); break;
+    case 5: record_fault(s, RPROC_EMU_CRASH_BAD_READ, pc, 0, number, true); break;
+    case 7: record_fault(s, RPROC_EMU_CRASH_BAD_WRITE, pc, 0, number, true); break;
+    default: record_fault(s, RPROC_EMU_CRASH_EXCEPTION, pc, 0, number, true); break;
+    }
+    break;
+  default:
+    switch (number) {
+    case 3: /* prefetch abort */
+    case 8: /* EXCEPTION_EXIT */
+      if (s->in_handler && pc >= 0xFFFFFFE0u) {
+        s->fault = FAULT_HANDLER_RETURN;
+        s->fault_address = pc;
+      } else {
+        record_fault(s, RPROC_EMU_CRASH_BAD_FETCH, pc, pc, number, true);
+      }
+      break;
+    case 1: case 18: /* UDEF, INVSTATE */
+      record_fault(s, RPROC_EMU_CRASH_INVALID_INSTRUCTION, pc, 0, number, true); break;
+    case 4: case 22: /* a data abort that was not an unmapped access: alignment */
+      record_fault(s, RPROC_EMU_CRASH_MISALIGNED, pc, 0, number, true); break;
+    default:
+      record_fault(s, RPROC_EMU_CRASH_EXCEPTION, pc, 0, number, true); break;
+    }
+    break;
+  }
+  uc_emu_stop(uc);
+}
+
+static bool on_invalid_instruction(uc_engine *uc, void *user) {
+  (void)uc;
+  struct slot *s = user;
+  uint32_t pc = read32(s, pc_register(s));
+  if (s->arch == RPROC_EMU_ARCH_RISCV32) {
+    /* Unicorn routes ebreak here too: report it as the breakpoint exception it is. */
+    uint8_t insn[4] = {0};
+    uc_mem_read(s->uc, pc, insn, 4);
+    uint32_t word = get_le32(insn);
+    if (word == 0x00100073u || (word & 0xFFFFu) == 0x9002u) {
+      record_fault(s, RPROC_EMU_CRASH_EXCEPTION, pc, 0, 3, true);
+      return false;
+    }
+  }
+  record_fault(s, RPROC_EMU_CRASH_INVALID_INSTRUCTION, pc, 0, 0, true);
+  return false;
+}
+
+static uint64_t on_mailbox_read(uc_engine *uc, uint64_t offset, unsigned size, void *user) {
+  (void)uc; (void)size;
+  struct slot *s = user;
+  switch (offset) {
+  case RPROC_EMU_MBOX_PENDING:
+    atomic_store(&s->irq_raised, 0);
+    return atomic_exchange(&s->pending, 0);
+  case RPROC_EMU_MBOX_VECTOR: return s->vector;
+  case RPROC_EMU_MBOX_MAGIC: return RPROC_EMU_MBOX_MAGIC_VALUE;
+  default: return 0;
+  }
+}
+
+static void on_mailbox_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value,
+                             void *user) {
+  (void)uc; (void)size;
+  struct slot *s = user;
+  uint32_t v = (uint32_t)value;
+  switch (offset) {
+  case RPROC_EMU_MBOX_DOORBELL:
+    s->doorbells |= 1u << (v < 31u ? v : 31u);
+    stat_add(s, RPROC_EMU_STAT_DOORBELLS, 1);
+    break;
+  case RPROC_EMU_MBOX_VECTOR: s->vector = v; break;
+  case RPROC_EMU_MBOX_WATCHDOG: s->busy_since_ns = now_ns(); break;
+  case RPROC_EMU_MBOX_ABORT_PC: s->abort_pc = v; break;
+  case RPROC_EMU_MBOX_ABORT:
+    record_fault(s, RPROC_EMU_CRASH_ABORT, s->abort_pc, 0, v, true);
+    break;
+  default: break;
+  }
+}
+
+/* ------------------------------------------------------------------------ slots ------- */
+
+int32_t rproc_emu_slot_create(void) {
+  int32_t found = -1;
+  pthread_mutex_lock(&table_lock);
+  for (int32_t i = 0; i < RPROC_EMU_MAX_SLOTS; i++) {
+    if (!slots[i].in_use) {
+      memset(&slots[i], 0, sizeof slots[i]);
+      slots[i].in_use = true;
+      found = i;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&table_lock);
+  return found;
+}
+
+void rproc_emu_slot_destroy(int32_t id) {
+  struct slot *s = get(id);
+  if (!s) return;
+  rproc_emu_close(id);
+  pthread_mutex_lock(&table_lock);
+  s->in_use = false;
+  pthread_mutex_unlock(&table_lock);
+}
+
+int32_t rproc_emu_open(int32_t id, int32_t arch, int32_t big_endian) {
+  struct slot *s = get(id);
+  if (!s) return UC_ERR_HANDLE;
+  rproc_emu_close(id);
+  uc_err e;
+  int model;
+  switch (arch) {
+  case RPROC_EMU_ARCH_MIPS32:
+    e = uc_open(UC_ARCH_MIPS, UC_MODE_MIPS32 | (big_endian ? UC_MODE_BIG_ENDIAN
+                                                           : UC_MODE_LITTLE_ENDIAN), &s->uc);
+    model = UC_CPU_MIPS32_24KF;
+    break;
+  case RPROC_EMU_ARCH_RISCV32:
+    e = uc_open(UC_ARCH_RISCV, UC_MODE_RISCV32, &s->uc);
+    model = -1; /* the default RV32 model is RV32GC with machine mode */
+    break;
+  case RPROC_EMU_ARCH_CORTEX_M4:
+    /* UC_MODE_MCLASS would silently force a Cortex-M33: Thumb plus the M4 model instead. */
+    e = uc_open(UC_ARCH_ARM, UC_MODE_THUMB, &s->uc);
+    model = UC_CPU_ARM_CORTEX_M4;
+    break;
+  default: return UC_ERR_ARCH;
+  }
+  if (e != UC_ERR_OK) {
+    s->uc = NULL;
+    return e;
+  }
+  if (model >= 0 && (e = rproc_uc_set_cpu_model(s->uc, model)) != UC_ERR_OK) goto fail;
+  s->arch = arch;
+  s->big_endian = big_endian;
+  s->pc = 0;
+  s->idle = s->preempted = s->in_handler = false;
+  s->doorbells = s->vector = s->abort_pc = 0;
+  s->fault = FAULT_NONE;
+  s->fault_pc = s->fault_address = s->fault_detail = 0;
+  s->watchdog_counter = 0;
+  s->busy_since_ns = now_ns();
+  atomic_store(&s->pending, 0);
+  atomic_store(&s->irq_raised, 0);
+  atomic_store(&s->stop_requested, 0);
+  if ((e = rproc_uc_hook_add_code(s->uc, &s->hooks[0], UC_HOOK_BLOCK, on_block, s, 1, 0)) ||
+      (e = rproc_uc_hook_add_invalid_memory(s->uc, &s->hooks[1], UC_HOOK_MEM_INVALID,
+                                            on_bad_memory, s)) ||
+      (e = rproc_uc_hook_add_interrupt(s->uc, &s->hooks[2], on_cpu_exception, s)) ||
+      (e = rproc_uc_hook_add_invalid_instruction(s->uc, &s->hooks[3],
+                                                 on_invalid_instruction, s)))
+    goto fail;
+  return UC_ERR_OK;
+fail:
+  uc_close(s->uc);
+  s->uc = NULL;
+  return e;
+}
+
+int32_t rproc_emu_map(int32_t id, uint64_t physical, uint64_t size, uint64_t host_address) {
+  struct slot *s = get(id);
+  if (!s || !s->uc) return UC_ERR_HANDLE;
+  return uc_mem_map_ptr(s->uc, physical, size, UC_PROT_ALL, (void *)(uintptr_t)host_address);
+}
+
+int32_t rproc_emu_map_mailbox(int32_t id, uint64_t physical) {
+  struct slot *s = get(id);
+  if (!s || !s->uc) return UC_ERR_HANDLE;
+  return uc_mmio_map(s->uc, physical, 0x1000, on_mailbox_read, s, on_mailbox_write, s);
+}
+
+void rproc_emu_configure_interrupts(int32_t id, int32_t line, uint64_t magic_return,
+                                    uint64_t vector_table) {
+  struct slot *s = get(id);
+  if (!s) return;
+  s->line = line;
+  s->magic_return = magic_return;
+  s->vector_table = vector_table;
+}
+
+void rproc_emu_configure_watchdog(int32_t id, int64_t timeout_ns) {
+  struct slot *s = get(id);
+  if (s) s->watchdog_ns = timeout_ns;
+}
+
+void rproc_emu_configure_idle_spin(int32_t id, int64_t spin_ns) {
+  struct slot *s = get(id);
+  if (s) s->idle_spin_ns = spin_ns;
+}
+
+void rproc_emu_close(int32_t id) {
+  struct slot *s = get(id);
+  if (!s || !s->uc) return;
+  uc_close(s->uc);
+  s->uc = NULL;
+}
+
+int32_t rproc_emu_reg_write(int32_t id, int32_t reg, uint64_t value) {
+  struct slot *s = get(id);
+  if (!s || !s->uc) return UC_ERR_HANDLE;
+  return uc_reg_write(s->uc, reg, &value);
+}
+
+uint64_t rproc_emu_reg_read(int32_t id, int32_t reg) {
+  struct slot *s = get(id);
+  uint64_t value = 0;
+  if (s && s->uc) uc_reg_read(s->uc, reg, &value);
+  return value;
+}
+
+void rproc_emu_set_pc(int32_t id, uint64_t pc) {
+  struct slot *s = get(id);
+  if (s) s->pc = pc;
+}
+
+uint64_t rproc_emu_pc(int32_t id) {
+  struct slot *s = get(id);
+  return s ? s->pc : 0;
+}
+
+/* -------------------------------------------------------------------- run loop ------- */
+
+/* True when the instruction just before s->pc is MIPS `wait`, RISC-V `wfi` or Thumb `wfi`. */
+static bool after_halt_instruction(struct slot *s) {
+  uint8_t bytes[4];
+  switch (s->arch) {
+  case RPROC_EMU_ARCH_MIPS32: {
+    if (uc_mem_read(s->uc, s->pc - 4, bytes, 4) != UC_ERR_OK) return false;
+    uint32_t word = s->big_endian ? (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 |
+                                        (uint32_t)bytes[2] << 8 | bytes[3]
+                                  : get_le32(bytes);
+    return (word & 0xFE00003Fu) == 0x42000020u; /* WAIT, any implementation code */
+  }
+  case RPROC_EMU_ARCH_RISCV32:
+    return uc_mem_read(s->uc, s->pc - 4, bytes, 4) == UC_ERR_OK && get_le32(bytes) == 0x10500073u;
+  default:
+    return uc_mem_read(s->uc, s->pc - 2, bytes, 2) == UC_ERR_OK && bytes[0] == 0x30 &&
+           bytes[1] == 0xBF;
+  }
+}
+
+static void futex_wait(_Atomic uint32_t *word, uint32_t expected) {
+  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *word) {
+  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Sleeps until a kick (returns true) or a stop request (false): polls for idle_spin_ns
+   first, because waking a sleeping thread costs ~20 µs on this machine. */
+static bool wait_for_kick(struct slot *s) {
+  int64_t deadline = now_ns() + s->idle_spin_ns;
+  for (unsigned spins = 0;; spins++) {
+    if (atomic_load(&s->stop_requested)) return false;
+    if (atomic_load(&s->irq_raised)) return true;
+    if ((spins & 63u) == 0 && now_ns() >= deadline) break;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  for (;;) {
+    uint32_t seen = atomic_load(&s->wake_word);
+    atomic_store(&s->sleeping, 1);
+    if (atomic_load(&s->stop_requested)) break;
+    if (atomic_load(&s->irq_raised)) break;
+    stat_add(s, RPROC_EMU_STAT_SLEEPS, 1);
+    futex_wait(&s->wake_word, seen);
+    atomic_store(&s->sleeping, 0);
+  }
+  atomic_store(&s->sleeping, 0);
+  return !atomic_load(&s->stop_requested);
+}
+
+int32_t rproc_emu_run(int32_t id) {
+  struct slot *s = get(id);
+  if (!s || !s->uc) return RPROC_EMU_RUN_STOPPED;
+  for (;;) {
+    if (atomic_load_explicit(&s->stop_requested, memory_order_relaxed))
+      return RPROC_EMU_RUN_STOPPED;
+    if (s->fault != FAULT_NONE) return RPROC_EMU_RUN_CRASHED;
+    if (s->doorbells) return RPROC_EMU_RUN_DOORBELL;
+    if (s->idle) {
+      if (!wait_for_kick(s)) return RPROC_EMU_RUN_STOPPED;
+      s->idle = false;
+      s->busy_since_ns = now_ns();
+    }
+    if (atomic_load(&s->irq_raised) && interrupt_deliverable(s) && !deliver_interrupt(s))
+      return RPROC_EMU_RUN_CRASHED;
+
+    uint64_t begin = s->arch == RPROC_EMU_ARCH_CORTEX_M4 ? (s->pc | 1u) : s->pc;
+    s->preempted = false;
+    uc_err e = uc_emu_start(s->uc, begin, UNTIL_NEVER, 0, 0);
+    s->pc = read32(s, pc_register(s));
+
+    if (s->fault == FAULT_HANDLER_RETURN) {
+      s->fault = FAULT_NONE;
+      bool resumed = s->arch == RPROC_EMU_ARCH_MIPS32
+                         ? (mips_return(s), true)
+                         : arm_return(s, (uint32_t)s->fault_address);
+      s->fault_address = 0;
+      if (!resumed) return RPROC_EMU_RUN_CRASHED;
+      continue;
+    }
+    if (s->fault != FAULT_NONE) return RPROC_EMU_RUN_CRASHED;
+    if (e != UC_ERR_OK) {
+      record_fault(s, RPROC_EMU_CRASH_EMULATOR, s->pc, 0, e, false);
+      return RPROC_EMU_RUN_CRASHED;
+    }
+    if (s->preempted) continue;
+    /* Neither a hook nor an error: normally the guest executed wait/wfi. Unicorn also returns
+       early now and then (seen on Cortex-M after stores to a page that holds code); then the
+       instruction before the PC is no halt, and the guest simply goes on. */
+    if (!after_halt_instruction(s)) {
+      stat_add(s, RPROC_EMU_STAT_SPURIOUS_EXITS, 1);
+      continue;
+    }
+    s->idle = true;
+    stat_add(s, RPROC_EMU_STAT_IDLES, 1);
+  }
+}
+
+uint32_t rproc_emu_take_doorbells(int32_t id) {
+  struct slot *s = get(id);
+  if (!s) return 0;
+  uint32_t rung = s->doorbells;
+  s->doorbells = 0;
+  return rung;
+}
+
+uint64_t rproc_emu_crash_field(int32_t id, int32_t field) {
+  struct slot *s = get(id);
+  if (!s) return 0;
+  switch (field) {
+  case RPROC_EMU_CRASH_FIELD_KIND: return s->fault == FAULT_HANDLER_RETURN ? 0 : s->fault;
+  case RPROC_EMU_CRASH_FIELD_PC: return s->fault_pc;
+  case RPROC_EMU_CRASH_FIELD_ADDRESS: return s->fault_address;
+  case RPROC_EMU_CRASH_FIELD_DETAIL: return s->fault_detail;
+  case RPROC_EMU_CRASH_FIELD_PC_PRECISE: return s->fault_pc_precise;
+  default: return 0;
+  }
+}
+
+void rproc_emu_kick(int32_t id, uint32_t mask) {
+  struct slot *s = get(id);
+  if (!s) return;
+  atomic_fetch_or(&s->pending, mask);
+  atomic_store(&s->irq_raised, 1);
+  atomic_fetch_add(&s->wake_word, 1);
+  stat_add(s, RPROC_EMU_STAT_KICKS, 1);
+  if (atomic_load(&s->sleeping)) futex_wake(&s->wake_word);
+}
+
+void rproc_emu_request_stop(int32_t id) {
+  struct slot *s = get(id);
+  if (!s) return;
+  atomic_store(&s->stop_requested, 1);
+  atomic_fetch_add(&s->wake_word, 1);
+  if (atomic_load(&s->sleeping)) futex_wake(&s->wake_word);
+}
+
+uint64_t rproc_emu_statistic(int32_t id, int32_t field) {
+  struct slot *s = get(id);
+  if (!s || field < 0 || field > RPROC_EMU_STAT_SPURIOUS_EXITS) return 0;
+  return atomic_load_explicit(&s->stats[field], memory_order_relaxed);
+}
+
+/* --------------------------------------------------------------------- threads ------- */
+
+struct thread_start {
+  void (*entry)(int32_t);
+  int32_t slot;
+};
+
+static void *thread_main(void *raw) {
+  struct thread_start start = *(struct thread_start *)raw;
+  free(raw);
+  char name[16];
+  snprintf(name, sizeof name, "rproc-emu-%d", start.slot);
+  pthread_setname_np(pthread_self(), name);
+  start.entry(start.slot);
+  return NULL;
+}
+
+int32_t rproc_emu_thread_spawn(int32_t id, void (*entry)(int32_t)) {
+  struct slot *s = get(id);
+  if (!s || !entry) return EINVAL;
+  if (s->thread_live) return EBUSY;
+  struct thread_start *start = malloc(sizeof *start);
+  if (!start) return ENOMEM;
+  start->entry = entry;
+  start->slot = id;
+  int e = pthread_create(&s->thread, NULL, thread_main, start);
+  if (e != 0) {
+    free(start);
+    return e;
+  }
+  s->thread_live = true;
+  return 0;
+}
+
+int32_t rproc_emu_thread_join(int32_t id) {
+  struct slot *s = get(id);
+  if (!s || !s->thread_live) return ESRCH;
+  if (pthread_equal(s->thread, pthread_self())) return EDEADLK;
+  int e = pthread_join(s->thread, NULL);
+  s->thread_live = false;
+  return e;
+}
+
+int32_t rproc_emu_thread_is_current(int32_t id) {
+  struct slot *s = get(id);
+  return s && s->thread_live && pthread_equal(s->thread, pthread_self());
+}
+
+int32_t rproc_emu_process_thread_count(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  int32_t count = -1;
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "Threads:", 8) == 0) {
+      count = (int32_t)strtol(line + 8, NULL, 10);
+      break;
+    }
+  }
+  fclose(f);
+  return count;
+}
