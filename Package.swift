@@ -94,7 +94,8 @@ let package = Package(
     .executableTarget(
       name: "rproc",
       dependencies: [
-        "Firmware", "RemoteprocBenchmarks", "CMallocCounter",
+        "Firmware", "RemoteprocBenchmarks", "CMallocCounter", "Remoteproc", "RemoteprocEmulated",
+        "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),

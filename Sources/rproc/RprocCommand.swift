@@ -5,7 +5,7 @@ struct RprocCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rproc",
     abstract: "Load, run and inspect remote-processor firmware; measure the stack.",
-    subcommands: [Inspect.self, Bench.self])
+    subcommands: [Run.self, Inspect.self, Bench.self])
 }
 
 /// `rproc bench …`: each prints figures against a baseline measured in the same run.
