@@ -84,6 +84,16 @@ public final class RemoteprocVirtioDrivers: VirtioDriverFactory {
     _ context: VirtioDeviceContext, notifier: RemoteprocNotifier
   ) throws(RemoteprocError) -> any RemoteprocSubdevice {
     let processor = context.processorName, index = context.index
+    // Both drivers need exactly two vrings; say so here, where the reason is known (without
+    // them bufferPoolSize asked for no pool, and starting would only find it missing).
+    let vringCount = context.resource.vrings.count
+    if context.resource.id == RPMsgBus.virtioDeviceID || context.resource.id == VirtioSerialPort.remoteprocSerialID
+      || context.resource.id == VirtioSerialPort.consoleID, vringCount != 2 {
+      let what = context.resource.id == RPMsgBus.virtioDeviceID ? "an rpmsg bus" : "a serial port"
+      throw RemoteprocError(
+        .badResourceTable,
+        "\(processor) vdev \(index) (virtio id \(context.resource.id)): \(what) needs 2 vrings, the vdev has \(vringCount)")
+    }
     switch context.resource.id {
     case RPMsgBus.virtioDeviceID:
       let key = Self.key(processor, index, "rpmsg")
