@@ -38,6 +38,12 @@ target_flags() {
 }
 arch_dir() { case "$1" in mips32|mips32be) echo mips32 ;; *) echo "$1" ;; esac; }
 
+# One build at a time (test targets in one process, or several processes, may all call this):
+# a second caller waits, then finds the images up to date.
+mkdir -p "$out"
+exec 9>"$out/.lock"
+flock 9
+
 # Up to date?
 newest_input="$(find "$here/sdk" "$here/examples" "$wire" "$here/build.sh" -type f -printf '%T@\n' | sort -n | tail -1)"
 if [[ -d "$out" && -f "$out/.stamp" ]]; then
