@@ -22,7 +22,13 @@ final class EchoSession {
     try await session.wait("the rpmsg-client-sample announcement", seconds: 10) {
       flood.state.withLock { $0.channel != nil }
     }
-    flood.state.withLock { $0.total = count }
+    flood.state.withLock { s in
+      s.total = count
+      s.sent = 0
+      s.received = 0
+      s.started = nil
+      s.finished = nil
+    }
     try session.platform.core.perform { flood.begin() }
     try await session.wait("\(count) echoes", seconds: 10 + count / 1000) {
       flood.state.withLock { $0.finished != nil || $0.failure != nil }
@@ -70,7 +76,7 @@ final class EchoFlood: RPMsgDriver {
   func fill() {
     while true {
       let channel = state.withLock { s -> RPMsgChannel? in
-        guard s.sent < s.total, s.failure == nil else { return nil }
+        guard s.started != nil, s.sent < s.total, s.failure == nil else { return nil }
         s.sent += 1
         return s.channel
       }
