@@ -13,15 +13,16 @@ public struct RPMsgReceivedMessage: ~Copyable {
   public let destination: EndpointAddress
   /// Payload bytes. Wire: `rpmsg_hdr.len` (checked against the buffer).
   public let count: Int
-  /// The boot this buffer belongs to (one reference for the bus, the map and the epoch).
-  let session: RPMsgSession
+  /// The boot this buffer belongs to (one reference for the bus, the map and the epoch),
+  /// lent by the receive path for the callback and taken back after it.
+  var session: SessionReference
   let slot: BufferSlot
   var payloadOffset: Int { slot.offset &+ RPMsgWire.headerSize }
   /// True once ``hold()`` took the buffer.
   public private(set) var isHeld = false
 
   init(source: EndpointAddress, destination: EndpointAddress, count: Int,
-       session: RPMsgSession, slot: BufferSlot) {
+       session: consuming SessionReference, slot: BufferSlot) {
     self.source = source
     self.destination = destination
     self.count = count
@@ -33,7 +34,7 @@ public struct RPMsgReceivedMessage: ~Copyable {
   /// gave us, but a hostile one might: read each byte once if that matters.
   public func withPayload<R>(_ body: (Span<UInt8>) -> R) -> R {
     do {
-      return try session.map.windows[slot.window].region.withBytes(
+      return try session.value.map.windows[slot.window].region.withBytes(
         at: payloadOffset, count: count, body)
     } catch {
       let empty: [UInt8] = []  // unreachable: the bus checked the range
@@ -43,7 +44,15 @@ public struct RPMsgReceivedMessage: ~Copyable {
 
   /// A copy of the payload.
   public var payload: [UInt8] {
-    (try? session.map.windows[slot.window].region.bytes(at: payloadOffset, count: count)) ?? []
+    (try? session.value.map.windows[slot.window].region.bytes(at: payloadOffset, count: count)) ?? []
+  }
+
+  /// Ends the message's life on the receive path: gives the session back to `delivery`
+  /// (a move, no reference counting) and says whether the callback held the buffer.
+  consuming func finish(into delivery: inout RPMsgBus.Delivery) -> Bool {
+    let held = isHeld
+    delivery.session = consume session
+    return held
   }
 
   /// Keeps the buffer after the callback returns. Returns nil if already held.
@@ -52,9 +61,9 @@ public struct RPMsgReceivedMessage: ~Copyable {
     guard !isHeld else { return nil }
     isHeld = true
     return RPMsgHeldMessage(source: source, destination: destination, count: count,
-                            region: session.map.windows[slot.window].region,
-                            payloadOffset: payloadOffset, bus: session.bus, slot: slot,
-                            epoch: session.epoch)
+                            region: session.value.map.windows[slot.window].region,
+                            payloadOffset: payloadOffset, bus: session.value.bus, slot: slot,
+                            epoch: session.value.epoch)
   }
 }
 
@@ -119,6 +128,19 @@ final class RPMsgSession: Sendable {
     self.map = map
     self.epoch = epoch
   }
+}
+
+/// The one reference to a boot's session that the receive path holds. It cannot be copied,
+/// only moved: the receive path moves it into each message and back out after the
+/// callback, so delivering a message does no reference counting (an atomic operation).
+struct SessionReference: ~Copyable, Sendable {
+  let value: RPMsgSession
+}
+
+/// A receive callback the receive path keeps for the last endpoint it delivered to. Not
+/// copyable, so calling it borrows it in place (no reference counting per call).
+struct ReceiveCallback: ~Copyable, Sendable {
+  let call: @Sendable (inout RPMsgReceivedMessage) -> Void
 }
 
 /// A received message copied out of shared memory, for the async API.
