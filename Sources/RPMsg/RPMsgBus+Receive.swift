@@ -192,11 +192,13 @@ extension RPMsgBus {
       generation.load(ordering: .acquiring) == d.cachedGeneration
     {
       // Hot path: the same callback endpoint as last time, nothing created or destroyed.
-      // The session moves into the message and back; the callback is borrowed in place.
+      // The session and the endpoint move into the message and back; the callback is
+      // borrowed in place.
       d.received &+= 1
       var message = RPMsgReceivedMessage(
         source: EndpointAddress(source), destination: EndpointAddress(destination),
-        count: Int(count), session: d.session.take()!, slot: slot)
+        count: Int(count), session: d.session.take()!, receiver: d.cachedEndpoint.take()!,
+        slot: slot)
       switch d.cachedCallback {
       case .some(let callback): callback.call(&message)
       case .none: break
@@ -235,12 +237,15 @@ extension RPMsgBus {
     let generationNow = generation.load(ordering: .acquiring)
     let endpoint: RPMsgEndpoint?
     if destination == d.cachedAddress, generationNow == d.cachedGeneration {
-      endpoint = d.cachedEndpoint
+      switch d.cachedEndpoint {
+      case .some(let reference): endpoint = reference.value
+      case .none: endpoint = nil
+      }
     } else {
       endpoint = endpoints.withLock { $0.byAddress[destination] }
       d.cachedAddress = destination
       d.cachedGeneration = generationNow
-      d.cachedEndpoint = endpoint
+      d.cachedEndpoint = endpoint.map { EndpointReference(value: $0) }
       d.cachedCallback = endpoint?.callback.map { ReceiveCallback(call: $0) }
     }
     guard let endpoint else {
@@ -254,7 +259,8 @@ extension RPMsgBus {
     case .callback(let callback):
       var message = RPMsgReceivedMessage(
         source: EndpointAddress(source), destination: EndpointAddress(destination),
-        count: Int(count), session: d.session.take()!, slot: slot)
+        count: Int(count), session: d.session.take()!,
+        receiver: EndpointReference(value: endpoint), slot: slot)
       callback(&message)
       return message.finish(into: &d)
     case .stream(let continuation):

@@ -47,7 +47,7 @@ extension RPMsgBus {
     /// The last endpoint looked up, valid while `generation` matches.
     var cachedAddress: UInt32 = EndpointAddress.any.rawValue
     var cachedGeneration: UInt64 = 0
-    var cachedEndpoint: RPMsgEndpoint?
+    var cachedEndpoint: EndpointReference?
     /// `cachedEndpoint`'s receive callback, if it has one.
     var cachedCallback: ReceiveCallback?
     /// Lent to the messages of this boot, one at a time.

@@ -10,7 +10,8 @@ import Synchronization
 ///
 /// - one-way: the host try-sends a message to a remote endpoint, the remote takes it from
 ///   vring 1, runs the endpoint's callback, and returns the buffer.
-/// - echo: as one-way, and the remote's callback sends the payload back; the host receives
+/// - echo: as one-way, and the remote's callback sends the payload back
+///   (`message.reply(_:)`, a try-send from its endpoint to the source); the host receives
 ///   it on vring 0, runs its callback and re-posts the buffer (one full round trip).
 /// - zero-copy one-way: the host borrows a transmit buffer, fills its 496 payload bytes in
 ///   place (a memset) and sends it.
@@ -48,12 +49,13 @@ public struct RPMsgLoopbackBenchmark {
     self.allocations = allocations
   }
 
-  /// Holds a reference an endpoint's own callback needs (set once, read lock-free).
-  final class Reference: Sendable {
-    let endpoint = AtomicLazyReference<RPMsgEndpoint>()
-  }
-
-  final class Count: Sendable {
+    // The echo answers from its own endpoint with a try-send to the source, as OpenAMP's
+    // and Linux's callbacks do with the `ept` they are given.
+    let echo = try pair.remote.createEndpoint(address: EndpointAddress(0x401)) { message in
+      message.withPayload { payload in
+        try? message.reply(payload)
+      }
+    }  final class Count: Sendable {
     let value = Atomic<Int>(0)
   }
 
@@ -73,14 +75,13 @@ public struct RPMsgLoopbackBenchmark {
     let sink = try pair.remote.createEndpoint(address: EndpointAddress(0x400)) { message in
       received.value.add(message.count, ordering: .relaxed)
     }
-    let echoReference = Reference()
+    // The echo answers from its own endpoint with a try-send to the source, as OpenAMP's
+    // and Linux's callbacks do with the `ept` they are given.
     let echo = try pair.remote.createEndpoint(address: EndpointAddress(0x401)) { message in
-      guard let me = echoReference.endpoint.load() else { return }
       message.withPayload { payload in
-        try? me.trySend(payload, to: message.source)
+        try? message.reply(payload)
       }
     }
-    _ = echoReference.endpoint.storeIfNil(echo)
     let oneway = try pair.host.createEndpoint(destination: sink.address) { _ in }
     let client = try pair.host.createEndpoint(destination: echo.address) { message in
       received.value.add(message.count, ordering: .relaxed)
