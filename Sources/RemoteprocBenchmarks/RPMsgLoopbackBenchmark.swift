@@ -49,13 +49,7 @@ public struct RPMsgLoopbackBenchmark {
     self.allocations = allocations
   }
 
-    // The echo answers from its own endpoint with a try-send to the source, as OpenAMP's
-    // and Linux's callbacks do with the `ept` they are given.
-    let echo = try pair.remote.createEndpoint(address: EndpointAddress(0x401)) { message in
-      message.withPayload { payload in
-        try? message.reply(payload)
-      }
-    }  final class Count: Sendable {
+  final class Count: Sendable {
     let value = Atomic<Int>(0)
   }
 
