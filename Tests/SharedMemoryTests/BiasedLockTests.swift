@@ -2,7 +2,7 @@ import SharedMemory
 import Synchronization
 import Testing
 
-@Suite struct PollingLockTests {
+@Suite struct BiasedLockTests {
   final class Flags: Sendable {
     let count = Atomic<Int>(0)
     let flag = Atomic<Bool>(false)
@@ -16,7 +16,7 @@ import Testing
   /// Threads hammer one lock; a plain (non-atomic) counter inside comes out exact, and no
   /// two bodies ever overlap.
   @Test func bodiesNeverOverlapAndNoUpdateIsLost() async {
-    let lock = PollingLock(Counter())
+    let lock = BiasedLock(Counter())
     let overlaps = Flags()
     let threads = 4, rounds = 20_000
     await withTaskGroup(of: Void.self) { group in
@@ -39,9 +39,43 @@ import Testing
     #expect(overlapped == 0)
   }
 
+  /// The first thread owns the bias; another thread arriving while the owner is inside a
+  /// long body revokes the bias, waits for the owner to leave, and both go on under the
+  /// compare-and-swap lock.
+  @Test func revocationWaitsForTheOwnerInside() async {
+    let lock = BiasedLock(Counter())
+    let flags = Flags()
+    lock.withLock { $0.value = 1 }  // this thread: the owner
+    let other = Task.detached {
+      while !flags.flag.load(ordering: .acquiring) {}
+      return lock.withLock { c -> Int in  // revokes
+        c.value += 10
+        return c.value
+      }
+    }
+    lock.withLock { c in
+      flags.flag.store(true, ordering: .releasing)
+      let end = ContinuousClock.now.advanced(by: .milliseconds(20))
+      while ContinuousClock.now < end {}
+      c.value += 100  // the other thread must not have run yet
+    }
+    let seenByOther = await other.value
+    #expect(seenByOther == 111)
+    lock.withLock { $0.value += 1000 }  // the former owner, after revocation
+    let total = lock.withLock { $0.value }
+    #expect(total == 1111)
+  }
+
+  @Test func lockingAgainOnTheOwnerThreadTraps() async {
+    await #expect(processExitsWith: .failure) {
+      let lock = BiasedLock(0)
+      lock.withLock { _ in lock.withLock { _ in } }
+    }
+  }
+
   /// A waiter behind a long holder (it naps rather than spins) still gets the lock.
   @Test func aWaiterBehindALongHolderGetsTheLock() async throws {
-    let lock = PollingLock(Counter())
+    let lock = BiasedLock(Counter())
     let holding = Flags()
     let holder = Task.detached {
       lock.withLock { c in
@@ -59,7 +93,7 @@ import Testing
 
   @Test func bodiesReturnValuesAndRethrowTypedErrors() {
     struct Nope: Error {}
-    let lock = PollingLock(Counter())
+    let lock = BiasedLock(Counter())
     #expect(lock.withLock { c -> Int in c.value += 5; return c.value } == 5)
     #expect(throws: Nope.self) {
       try lock.withLock { (_: inout Counter) throws(Nope) in throw Nope() }
@@ -76,7 +110,7 @@ import Testing
     }
     let flag = Flag()
     do {
-      let lock = PollingLock(Tracked(flag: flag))
+      let lock = BiasedLock(Tracked(flag: flag))
       lock.withLock { _ in }
     }
     let dead = flag.dead.load(ordering: .relaxed)
