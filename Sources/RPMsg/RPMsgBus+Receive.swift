@@ -169,16 +169,10 @@ extension RPMsgBus {
     guard length >= RPMsgWire.headerSize else { return dropShort(length) }
     let source: UInt32, destination: UInt32, count: UInt16
     do {
-      // Each access through the map in place: a local copy of the region would retain its
-      // mapping (an atomic operation per message). The whole header is checked first, which
-      // lets the compiler drop the three field checks it implies.
-      try d.map.windows[slot.window].region.checkRange(slot.offset, RPMsgWire.headerSize)
-      source = try d.map.windows[slot.window].region.load(
-        UInt32.self, at: slot.offset, order: d.order)
-      destination = try d.map.windows[slot.window].region.load(
-        UInt32.self, at: slot.offset &+ 4, order: d.order)
-      count = try d.map.windows[slot.window].region.load(
-        UInt16.self, at: slot.offset &+ 12, order: d.order)
+      // The region passed in place from the map: a local copy would retain its mapping
+      // (an atomic operation per message).
+      (source, destination, count) = try RPMsgWire.readHeader(
+        in: d.map.windows[slot.window].region, at: slot.offset, order: d.order)
     } catch {
       return dropUnreadable(error)
     }
