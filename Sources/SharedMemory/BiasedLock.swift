@@ -62,42 +62,62 @@ public final class BiasedLock<State: ~Copyable & Sendable>: @unchecked Sendable 
     _ body: (inout State) throws(E) -> Result
   ) throws(E) -> Result {
     let me = UInt(pthread_self())
+    var asOwner = false
     if bias.load(ordering: .relaxed) == me {
       precondition(ownerInside.load(ordering: .relaxed) == 0, "BiasedLock is not recursive")
       ownerInside.store(1, ordering: .relaxed)
       rproc_compiler_barrier()  // the store above stays before the load below
       if bias.load(ordering: .acquiring) == me {
-        defer { ownerInside.store(0, ordering: .releasing) }
-        return try unsafe body(&storage.pointee)
-      }
-      ownerInside.store(0, ordering: .releasing)  // revoked meanwhile
-    }
-    return try withLockUnbiased(me, body)
-  }
-
-  /// The path of everyone but the bias owner: claims the bias if nobody has it, else takes
-  /// `word`, revoking the bias first if it still stands.
-  @usableFromInline @inline(never)
-  func withLockUnbiased<Result: ~Copyable, E: Error>(
-    _ me: UInt, _ body: (inout State) throws(E) -> Result
-  ) throws(E) -> Result {
-    if bias.load(ordering: .relaxed) == 0 {
-      let candidate = membarrierAvailable ? me : Self.revoked
-      if bias.compareExchange(expected: 0, desired: candidate, ordering: .relaxed).exchanged,
-        candidate == me
-      {
-        return try withLock(body)  // now the owner
+        asOwner = true
+      } else {
+        ownerInside.store(0, ordering: .releasing)  // revoked meanwhile
       }
     }
-    lockWord()
-    defer { word.store(0, ordering: .releasing) }
-    if bias.load(ordering: .acquiring) != Self.revoked {
-      bias.store(Self.revoked, ordering: .relaxed)
-      _ = rproc_membarrier()  // cannot fail once registered
-      var attempt = 0
-      while ownerInside.load(ordering: .acquiring) != 0 { Self.pause(&attempt) }
+    if !asOwner {
+      // Everyone else: one compare-and-swap on `word`, then the bias must be revoked
+      // (settled once; anything else is the out-of-line path).
+      let haveWord = word.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
+      if !haveWord || bias.load(ordering: .acquiring) != Self.revoked {
+        asOwner = enterUnbiased(me, haveWord: haveWord)
+      }
+    }
+    defer {
+      if asOwner {
+        ownerInside.store(0, ordering: .releasing)
+      } else {
+        word.store(0, ordering: .releasing)
+      }
     }
     return try unsafe body(&storage.pointee)
+  }
+
+  /// The out-of-line part of entering without the bias: waits for `word` unless
+  /// `haveWord`, then settles the bias. Returns true when the caller claimed the bias (it
+  /// is inside as the owner, `word` released), false when it holds `word` and the bias is
+  /// revoked.
+  @usableFromInline @inline(never)
+  func enterUnbiased(_ me: UInt, haveWord: Bool) -> Bool {
+    if !haveWord { lockWord() }
+    let current = bias.load(ordering: .acquiring)
+    if current == Self.revoked { return false }
+    if current == 0 {
+      // Nobody ever held the lock: the first thread takes the bias (when it can be revoked).
+      if membarrierAvailable,
+        bias.compareExchange(expected: 0, desired: me, ordering: .relaxed).exchanged
+      {
+        ownerInside.store(1, ordering: .relaxed)
+        word.store(0, ordering: .releasing)  // publishes ownerInside = 1 to the next taker
+        return true
+      }
+      bias.store(Self.revoked, ordering: .relaxed)
+      return false
+    }
+    // Another thread holds the bias: revoke it for good and wait until it is not inside.
+    bias.store(Self.revoked, ordering: .relaxed)
+    _ = rproc_membarrier()  // cannot fail once registered
+    var attempt = 0
+    while ownerInside.load(ordering: .acquiring) != 0 { Self.pause(&attempt) }
+    return false
   }
 
   @usableFromInline
