@@ -57,10 +57,6 @@ public struct RPMsgLoopbackBenchmark {
     self.allocations = allocations
   }
 
-  final class Count: Sendable {
-    let value = Atomic<Int>(0)
-  }
-
   public func run() throws -> Result {
     let verified = allocations.map { counter in
       let before = counter()
@@ -71,92 +67,36 @@ public struct RPMsgLoopbackBenchmark {
       return keep.count == 1000 && seen >= 1000
     }
 
-    let pair = try RPMsgLoopback(vringCount: 256, kicks: .manual)
-    try pair.start()
-    let received = Count()
-    let sink = try pair.remote.createEndpoint(address: EndpointAddress(0x400)) { message in
-      received.value.add(message.count, ordering: .relaxed)
-    }
-    // The echo answers from its own endpoint with a try-send to the source, as OpenAMP's
-    // and Linux's callbacks do with the `ept` they are given.
-    let echo = try pair.remote.createEndpoint(address: EndpointAddress(0x401)) { message in
-      message.withPayload { payload in
-        try? message.reply(payload)
-      }
-    }
-    let oneway = try pair.host.createEndpoint(destination: sink.address) { _ in }
-    let client = try pair.host.createEndpoint(destination: echo.address) { message in
-      received.value.add(message.count, ordering: .relaxed)
-    }
-    let small = [UInt8](repeating: 0x5A, count: 32)
-    let large = [UInt8](repeating: 0xA5, count: 496)
-    let host = pair.host, remote = pair.remote
-    var failures = 0
-
-    func oneWay(_ payload: [UInt8]) {
-      for _ in 0..<messages {
-        do { try oneway.trySend(payload) } catch { failures += 1 }
-        remote.handleKick(vring: 1)
-      }
-    }
-    func roundTrip(_ payload: [UInt8]) {
-      for _ in 0..<messages {
-        do { try client.trySend(payload) } catch { failures += 1 }
-        remote.handleKick(vring: 1)
-        host.handleKick(vring: 0)
-      }
-    }
-    func zeroCopy() {
-      for _ in 0..<messages {
-        do {
-          let buffer = try oneway.borrowBuffer()
-          buffer.withPayload { span in span.update(repeating: 0xA5) }  // fill in place
-          try buffer.send(count: 496)
-        } catch {
-          failures += 1
-        }
-        remote.handleKick(vring: 1)
-      }
-    }
-
+    let loops = try RPMsgLoopbackWorkload()
     // Warm up every path (first-touch page faults, lazy metadata), then measure. Only the
     // message loops are counted for allocations (not the stopwatch's own bookkeeping).
     for _ in 0..<3 {
-      oneWay(small)
-      roundTrip(small)
-      zeroCopy()
+      loops.oneWay(payloadCount: 32, messages: messages)
+      loops.roundTrip(payloadCount: 32, messages: messages)
+      loops.zeroCopy(messages: messages)
     }
     var allocated: UInt64 = 0
-    func counted(_ body: () -> Void) {
-      let before = allocations?() ?? 0
-      body()
-      allocated += (allocations?() ?? 0) - before
+    func timed(_ body: () -> Void) -> Double {
+      Stopwatch.median(runs: runs, warmup: 0) {
+        let before = allocations?() ?? 0
+        body()
+        allocated += (allocations?() ?? 0) - before
+      } / Double(messages)
     }
+    let oneway32 = timed { loops.oneWay(payloadCount: 32, messages: messages) }
+    let oneway496 = timed { loops.oneWay(payloadCount: 496, messages: messages) }
+    let echo32 = timed { loops.roundTrip(payloadCount: 32, messages: messages) }
+    let echo496 = timed { loops.roundTrip(payloadCount: 496, messages: messages) }
+    let zero496 = timed { loops.zeroCopy(messages: messages) }
+    // Once another thread used both buses, as in a multi-threaded program.
+    loops.useFromAnotherThread()
+    loops.oneWay(payloadCount: 32, messages: messages)
+    loops.roundTrip(payloadCount: 32, messages: messages)
+    let oneway32Unbiased = timed { loops.oneWay(payloadCount: 32, messages: messages) }
+    let echo32Unbiased = timed { loops.roundTrip(payloadCount: 32, messages: messages) }
     let n = Double(messages)
-    let oneway32 = Stopwatch.median(runs: runs, warmup: 0) { counted { oneWay(small) } } / n
-    let oneway496 = Stopwatch.median(runs: runs, warmup: 0) { counted { oneWay(large) } } / n
-    let echo32 = Stopwatch.median(runs: runs, warmup: 0) { counted { roundTrip(small) } } / n
-    let echo496 = Stopwatch.median(runs: runs, warmup: 0) { counted { roundTrip(large) } } / n
-    let zero496 = Stopwatch.median(runs: runs, warmup: 0) { counted { zeroCopy() } } / n
-    // Another thread kicks both buses (taking their transmit and receive locks): the locks'
-    // bias is revoked for good, as in a multi-threaded program.
-    let otherThreadDone = Count()
-    Task.detached {
-      host.handleKick()
-      remote.handleKick()
-      otherThreadDone.value.store(1, ordering: .releasing)
-    }
-    while otherThreadDone.value.load(ordering: .acquiring) == 0 {}
-    oneWay(small)
-    roundTrip(small)
-    let oneway32Unbiased =
-      Stopwatch.median(runs: runs, warmup: 0) { counted { oneWay(small) } } / n
-    let echo32Unbiased =
-      Stopwatch.median(runs: runs, warmup: 0) { counted { roundTrip(small) } } / n
     let perMessage: Double? = allocations.map { _ in Double(allocated) / (7 * Double(runs) * n) }
-    guard failures == 0, host.transportError == nil, remote.transportError == nil else {
-      throw RPMsgError(.transport, "the benchmark lost messages: \(failures) sends failed")
-    }
+    try loops.check()
     return Result(
       oneway_ns_32: oneway32, oneway_ns_496: oneway496, echo_ns_32: echo32, echo_ns_496: echo496,
       zerocopy_oneway_ns_496: zero496, oneway_ns_32_unbiased: oneway32Unbiased,
