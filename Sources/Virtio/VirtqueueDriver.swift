@@ -229,19 +229,14 @@ public struct VirtqueueDriver: Sendable {
     guard n > 0 else { throw usedIDNotInFlight(id) }
     guard UInt64(length) <= slot.bytes else { throw usedLengthTooLong(id, length) }
     // Return the chain's descriptors to the free list, following the private links.
+    slots[h].chainLength = 0
     var last = h
-    if n == 1 {
-      slots[h].chainLength = 0
-      slots[h].link = freeHead
-    } else {
-      slots[h].chainLength = 0
-      var k: UInt16 = 1
-      while k < n {
-        last = Int(slots[last].link)
-        k &+= 1
-      }
-      slots[last].link = freeHead
+    var k: UInt16 = 1
+    while k < n {
+      last = Int(slots[last].link)
+      k &+= 1
     }
+    slots[last].link = freeHead
     freeHead = UInt16(truncatingIfNeeded: h)
     _freeCount &+= Int(n)
     _inFlight &-= 1
