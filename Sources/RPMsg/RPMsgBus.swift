@@ -118,7 +118,8 @@ public final class RPMsgBus: Sendable {
     return c
   }
 
-  /// The error that broke a vring, if the peer broke the protocol.
+  /// The error that broke a vring in the current session (since the last start), if the
+  /// peer broke the protocol.
   public var transportError: RPMsgError? { brokenErrors.withLock { $0 } }
 
   static var currentThread: UInt { UInt(pthread_self()) }

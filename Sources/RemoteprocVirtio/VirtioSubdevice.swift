@@ -2,6 +2,7 @@ import Firmware
 import RPMsg
 import Remoteproc
 import SharedMemory
+import Synchronization
 import Virtio
 import VirtioSerial
 
@@ -18,6 +19,7 @@ final class VirtioSubdevice: RemoteprocSubdevice {
   let context: VirtioDeviceContext
   let notifier: RemoteprocNotifier
   let device: Device
+  private let reportedBroken = Atomic<Bool>(false)
 
   init(context: VirtioDeviceContext, notifier: RemoteprocNotifier, device: Device) {
     self.context = context
@@ -43,7 +45,11 @@ final class VirtioSubdevice: RemoteprocSubdevice {
     // The remote's kicks: vring 0 and vring 1 by their notify ids.
     for (i, vring) in context.vrings.enumerated() {
       switch device {
-      case .rpmsg(let bus): notifier.route(vring.notifyID) { bus.handleKick(vring: i) }
+      case .rpmsg(let bus):
+        notifier.route(vring.notifyID) { [self] in
+          bus.handleKick(vring: i)
+          reportIfBroken(bus)
+        }
       case .serial(let port): notifier.route(vring.notifyID) { port.handleKick(vring: i) }
       }
     }
@@ -66,6 +72,14 @@ final class VirtioSubdevice: RemoteprocSubdevice {
       for vring in context.vrings { notifier.unroute(vring.notifyID) }
       throw error
     }
+  }
+
+  /// A remote that wrote something impossible into the rings broke the bus: that is a crash
+  /// of the processor (reported once per boot), so that recovery restarts it.
+  private func reportIfBroken(_ bus: RPMsgBus) {
+    guard let error = bus.transportError, !reportedBroken.exchange(true, ordering: .relaxed) else { return }
+    notifier.reportCrash(
+      .fatalError, details: "\(context.processorName) vdev \(context.index): rpmsg transport broken: \(error.message)")
   }
 
   func stop(crashed: Bool) async {

@@ -1,5 +1,8 @@
-/* platform.c: mailbox, kicks, idling and aborting on the emulated machines. */
+/* platform.c: mailbox, kicks, idling and aborting on the emulated machines (the native
+   machine's are in arch/native/start.c). */
 #include "rproc/platform.h"
+
+#if !defined(RPROC_NATIVE)
 
 #include "rproc/machine.h"
 
@@ -130,3 +133,7 @@ void rproc_abort(uint32_t code) {
   for (;;) {
   }
 }
+
+uint32_t rproc_platform_generation(void) { return 0; }
+
+#endif /* !RPROC_NATIVE */

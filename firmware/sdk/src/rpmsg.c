@@ -17,6 +17,7 @@ void rproc_rpmsg_init(struct rproc_rpmsg *bus, volatile struct rproc_fw_rsc_vdev
   memset(bus, 0, sizeof *bus);
   bus->vdev = vdev;
   bus->next_addr = RPROC_RPMSG_RESERVED_ADDRESSES;
+  bus->generation = rproc_platform_generation();
 }
 
 static struct rproc_rpmsg static_bus;
@@ -58,6 +59,12 @@ int rproc_rpmsg_ready(const struct rproc_rpmsg *bus) { return bus->ready; }
 
 /* Sets the rings up after DRIVER_OK; forgets them when the host resets the device. */
 static int bring_up(struct rproc_rpmsg *bus) {
+  uint32_t generation = rproc_platform_generation();
+  if (generation != bus->generation) { /* a new host: its handshake starts from status 0 */
+    bus->generation = generation;
+    bus->ready = 0;
+    bus->failed = 0;
+  }
   uint8_t status = bus->vdev->status;
   if (!(status & RPROC_VIRTIO_STATUS_DRIVER_OK)) {
     if (bus->ready) rproc_trace_puts("rpmsg: host reset the device\n");
@@ -115,7 +122,7 @@ int rproc_rpmsg_poll(struct rproc_rpmsg *bus) {
 
 int rproc_rpmsg_try_send(struct rproc_rpmsg *bus, uint32_t src, uint32_t dst,
                          const void *data, uint32_t len) {
-  if (!bus->ready) return -19;
+  if (!bus->ready || bus->generation != rproc_platform_generation()) return -19;
   if (len > RPROC_RPMSG_MTU) return -90;
   struct rproc_vring_buffer buffer;
   int taken;

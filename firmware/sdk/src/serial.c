@@ -11,11 +11,18 @@ void rproc_serial_init(struct rproc_serial *port, volatile struct rproc_fw_rsc_v
   memset(port, 0, sizeof *port);
   port->vdev = vdev;
   port->handler = handler;
+  port->generation = rproc_platform_generation();
 }
 
 int rproc_serial_ready(const struct rproc_serial *port) { return port->ready; }
 
 static int bring_up(struct rproc_serial *port) {
+  uint32_t generation = rproc_platform_generation();
+  if (generation != port->generation) { /* a new host */
+    port->generation = generation;
+    port->ready = 0;
+    port->failed = 0;
+  }
   if (!(port->vdev->status & RPROC_VIRTIO_STATUS_DRIVER_OK)) {
     if (port->ready) rproc_trace_puts("serial: host reset the port\n");
     port->ready = 0;
@@ -60,7 +67,7 @@ int rproc_serial_write(struct rproc_serial *port, const void *data, uint32_t len
   const uint8_t *bytes = data;
   if (!transform) transform = rproc_copy;
   do {
-    if (!port->ready) return -19;
+    if (!port->ready || port->generation != rproc_platform_generation()) return -19;
     struct rproc_vring_buffer buffer;
     int taken = rproc_vring_take(&port->to_host, &buffer);
     if (taken == RPROC_VRING_EBADDESC) continue;

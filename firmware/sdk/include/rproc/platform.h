@@ -23,6 +23,9 @@ extern uint32_t rproc_boot_args[4];
 void rproc_platform_init(enum rproc_kick_mode mode);
 /* Rings the host's doorbell for a virtqueue (Linux: the remote's mailbox send). */
 void rproc_notify_host(uint32_t notifyid);
+/* Changes when a new host takes over a running firmware (the native machine's host epoch;
+   always 0 on the emulated machines). Devices compare it to start afresh. */
+uint32_t rproc_platform_generation(void);
 /* Returns and clears the kicks received (bit per notify id). */
 uint32_t rproc_kicks_take(void);
 /* Idles in wait/wfi until a kick arrives; returns at once if one is pending. */
