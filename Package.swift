@@ -88,7 +88,11 @@ let package = Package(
 
     // Measurements behind `rproc bench`, each against a baseline run in the same process.
     .target(
-      name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory", "RPMsg", "RemoteprocEmulated"],
+      name: "RemoteprocBenchmarks",
+      dependencies: [
+        "Firmware", "SharedMemory", "RPMsg", "RemoteprocEmulated", "Remoteproc", "RemoteprocProcess",
+        "RemoteprocNative", "RemoteprocVirtio",
+      ],
       swiftSettings: strict),
     // Counts heap allocations by interposing malloc; linked only into the rproc tool.
     .target(name: "CMallocCounter"),

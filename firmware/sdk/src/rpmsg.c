@@ -84,6 +84,7 @@ static int bring_up(struct rproc_rpmsg *bus) {
     return 0;
   }
   bus->ready = 1;
+  rproc_vring_disable_kicks(&bus->to_host); /* buffers to send into: asked for only when out */
   rproc_trace_printf("rpmsg: up, features 0x%x, %u buffers each way\n", features(bus),
                      bus->to_host.num);
   for (uint32_t i = 0; i < bus->endpoint_count; i++) announce(bus, bus->endpoints[i]);
@@ -94,11 +95,16 @@ int rproc_rpmsg_poll(struct rproc_rpmsg *bus) {
   if (!bring_up(bus)) return 0;
   int delivered = 0;
   struct rproc_vring_buffer buffer;
+  rproc_vring_disable_kicks(&bus->from_host); /* no kicks while taking what is there */
   for (;;) {
     int taken = rproc_vring_take(&bus->from_host, &buffer);
     if (taken == RPROC_VRING_EBADDESC) continue;
     if (taken < 0) return taken;
-    if (taken == 0) break;
+    if (taken == 0) {
+      if (!rproc_vring_enable_kicks(&bus->from_host)) break;
+      rproc_vring_disable_kicks(&bus->from_host); /* more came: take them first */
+      continue;
+    }
     const struct rpmsg_header *header = buffer.data;
     if (buffer.len < RPROC_RPMSG_HDR_SIZE || header->len > buffer.len - RPROC_RPMSG_HDR_SIZE) {
       rproc_trace_printf("rpmsg: dropped a message of %u bytes in a %u-byte buffer\n",
@@ -152,8 +158,11 @@ int rproc_rpmsg_send(struct rproc_rpmsg *bus, uint32_t src, uint32_t dst, const 
   for (;;) {
     int result = rproc_rpmsg_try_send(bus, src, dst, data, len);
     if (result != -11) return result;
-    rproc_wait_for_kick();
-    rproc_kicks_take();
+    if (!rproc_vring_enable_kicks(&bus->to_host)) { /* none came back meanwhile: sleep */
+      rproc_wait_for_kick();
+      rproc_kicks_take();
+    }
+    rproc_vring_disable_kicks(&bus->to_host);
     if (!(bus->vdev->status & RPROC_VIRTIO_STATUS_DRIVER_OK)) return -19;
   }
 }

@@ -41,6 +41,7 @@ static int bring_up(struct rproc_serial *port) {
     return 0;
   }
   port->ready = 1;
+  rproc_vring_disable_kicks(&port->to_host); /* asked for only when out of buffers */
   rproc_trace_printf("serial: up, %u buffers each way\n", port->to_host.num);
   return 1;
 }
@@ -49,11 +50,16 @@ int rproc_serial_poll(struct rproc_serial *port) {
   if (!bring_up(port)) return 0;
   int handled = 0;
   struct rproc_vring_buffer buffer;
+  rproc_vring_disable_kicks(&port->from_host);
   for (;;) {
     int taken = rproc_vring_take(&port->from_host, &buffer);
     if (taken == RPROC_VRING_EBADDESC) continue;
     if (taken < 0) return taken;
-    if (taken == 0) break;
+    if (taken == 0) {
+      if (!rproc_vring_enable_kicks(&port->from_host)) break;
+      rproc_vring_disable_kicks(&port->from_host);
+      continue;
+    }
     if (port->handler) port->handler(port, buffer.data, buffer.len);
     rproc_vring_put(&port->from_host, buffer.head, 0);
     handled++;
@@ -73,8 +79,11 @@ int rproc_serial_write(struct rproc_serial *port, const void *data, uint32_t len
     if (taken == RPROC_VRING_EBADDESC) continue;
     if (taken < 0) return taken;
     if (taken == 0) {
-      rproc_wait_for_kick();
-      rproc_kicks_take();
+      if (!rproc_vring_enable_kicks(&port->to_host)) {
+        rproc_wait_for_kick();
+        rproc_kicks_take();
+      }
+      rproc_vring_disable_kicks(&port->to_host);
       if (!(port->vdev->status & RPROC_VIRTIO_STATUS_DRIVER_OK)) return -19;
       continue;
     }
