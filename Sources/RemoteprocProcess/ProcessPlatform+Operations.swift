@@ -296,8 +296,36 @@ extension ProcessPlatform {
     }
   }
 
-  /// Rings the firmware's doorbell. Linux: `rproc_ops.kick`.
+  /// Rings the firmware's doorbell (Linux: `rproc_ops.kick`), or, on a thread inside
+  /// ``batchingKicks(_:)``, notes the kick for the end of the batch.
   public func kick(notifyID: UInt32) {
+    if batch.thread.load(ordering: .relaxed) == currentThread {
+      batch.kicks.bitwiseOr(NativeDoorbell.bit(for: notifyID), ordering: .relaxed)
+      return
+    }
     _ = try? control.toRemote.ring(notifyID: notifyID)
   }
+
+  /// Runs `body` with the kicks it causes on this thread held back and rung once at the end:
+  /// a burst of sends then costs the firmware one wake-up (and the host at most one system
+  /// call) instead of one per send. Linux: adding several buffers, then one `virtqueue_kick`.
+  /// Batches do not nest across threads: while another thread batches, `body` just runs.
+  public func batchingKicks<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    let me = currentThread
+    guard batch.thread.compareExchange(expected: 0, desired: me, ordering: .acquiringAndReleasing).exchanged else {
+      return try body()
+    }
+    defer {
+      batch.thread.store(0, ordering: .releasing)
+      var kicks = batch.kicks.exchange(0, ordering: .acquiringAndReleasing)
+      while kicks != 0 {
+        let bit = UInt32(kicks.trailingZeroBitCount)
+        kicks &= kicks - 1
+        _ = try? control.toRemote.ring(notifyID: bit)
+      }
+    }
+    return try body()
+  }
+
+  private var currentThread: UInt { UInt(pthread_self()) }
 }

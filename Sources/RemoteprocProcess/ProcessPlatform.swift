@@ -81,8 +81,15 @@ public final class ProcessPlatform: RemoteProcessorPlatform {
   private let adoptedAtRegistration: Bool
   let tag: Int
   let state: Mutex<State>
+  /// The thread in ``batchingKicks(_:)`` (0: none) and the kicks it held back.
+  let batch = KickBatch()
 
   private static let instances = Atomic<Int>(0)
+
+  final class KickBatch: Sendable {
+    let thread = Atomic<UInt>(0)
+    let kicks = Atomic<UInt32>(0)
+  }
 
   struct State {
     /// The image ``load(_:)`` was given, for the next ``start(bootAddress:notifier:)``.
