@@ -278,6 +278,14 @@ extension ProcessPlatform {
       what: "the new host")
   }
 
+  /// What a host that dies leaves behind: the threads stop and the CPUs are given back, but
+  /// the firmware, its memory and the state file stay as they are (for tests of attach after
+  /// a host restart, which cannot kill the test process itself).
+  func simulateHostExit() {
+    guard let run = state.withLock({ s -> Run? in defer { s.run = nil }; return s.run }) else { return }
+    run.tearDown()
+  }
+
   /// Writes status 0 into every vdev of the live table, so the firmware drops its rings before
   /// the new host's handshake.
   private func resetDevices() throws(RemoteprocError) {
