@@ -216,6 +216,7 @@ extension RPMsgBus {
       resetRequested.store(true, ordering: .releasing)
       return
     }
+    lastResetReason.withLock { $0 = reason }
     stopRings()
     epochs.add(1, ordering: .acquiringAndReleasing)
     returns.withLock { $0.removeAll(keepingCapacity: true) }

@@ -57,6 +57,8 @@ public final class RPMsgBus: Sendable {
   let drops = Mutex(RPMsgCounters())
   /// The first protocol violation on either vring.
   let brokenErrors = Mutex<RPMsgError?>(nil)
+  /// Why the bus was last reset, for the errors of the writers it woke.
+  let lastResetReason = Mutex<String>("")
   /// A reset asked for from inside a callback, done when the receive loop ends.
   let deferredReset = Mutex<RPMsgError?>(nil)
   let resetRequested = Atomic<Bool>(false)

@@ -12,10 +12,11 @@ import Virtio
 /// device role, woken by the doorbells. The C SDK's native build does the same in C.
 ///
 /// ```swift
-/// let remote = try NativeRemote()                     // maps the memory, acknowledges the host
-/// let bus = try remote.rpmsgBus()                     // RPMsgBus(role: .remote) on the rpmsg vdev
-/// _ = try bus.createEndpoint(name: "rpmsg-client-sample", announce: true) { message in … }
-/// try remote.run(bus)                                 // serves kicks until the process ends
+/// let remote = try NativeRemote()                // maps the memory, acknowledges the host
+/// let bus = try remote.rpmsgBus()                // RPMsgBus(role: .remote) on the rpmsg vdev
+/// try remote.run(bus) { bus in                   // serves kicks until the process ends
+///   _ = try bus.createEndpoint(name: "rpmsg-client-sample", announce: true, receive: { message in … })
+/// }
 /// ```
 ///
 /// The executable also needs a resource table in `.resource_table` (the host reads it from the
@@ -106,20 +107,44 @@ public final class NativeRemote: Sendable {
   }
 
   /// Serves `bus` until `shouldStop` says so (by default: until the process ends): brings it
-  /// up once the host has set the device up, starts it afresh when the host resets it or a
-  /// new host attaches, delivers messages, and sleeps on the doorbell between kicks (as the
+  /// up once the host has set the device up, and again when the host resets the device or a
+  /// new host attaches; delivers messages; sleeps on the doorbell between kicks (as the
   /// host's ``DoorbellMode`` says), beating the heartbeat.
-  public func run(_ bus: RPMsgBus, until shouldStop: @Sendable () -> Bool = { false }) throws(NativeError) {
+  ///
+  /// A reset ends every endpoint of the bus (as on the host), so the firmware's endpoints are
+  /// made by `endpoints`, which runs before each start: create them with `announce: true` and
+  /// the host learns about them when the device comes up.
+  public func run(
+    _ bus: RPMsgBus, until shouldStop: @Sendable () -> Bool = { false },
+    endpoints: (RPMsgBus) throws(RPMsgError) -> Void
+  ) throws(NativeError) {
     let entry = try device(id: RPMsgBus.virtioDeviceID)
     let mode = try control.mode
     let watchdog = try control.watchdogMilliseconds
     let timeout: Int64 = watchdog == 0 ? -1 : Int64(watchdog) * 500_000
+    var madeEndpoints = false
     while !shouldStop() {
-      if try acknowledgeHost(), bus.isRunning { bus.reset(reason: "a new host attached") }
+      let epoch = try control.hostEpoch
+      if epoch != seenEpoch.load(ordering: .acquiring) {
+        // A new host: drop everything of the old one before saying we saw it (the new host
+        // starts its handshake then).
+        if bus.isRunning { bus.reset(reason: "a new host attached") }
+        madeEndpoints = false
+        try acknowledgeHost()
+      }
       let ready = entry.status.contains(.driverOK)
-      if bus.isRunning, !ready { bus.reset(reason: "the host reset the device") }
+      if bus.isRunning, !ready {
+        bus.reset(reason: "the host reset the device")
+        madeEndpoints = false
+      }
       if !bus.isRunning, ready {
-        do { try bus.startRemote(resource: entry, addressMap: addressMap) } catch {
+        do throws(RPMsgError) {
+          if !madeEndpoints {
+            try endpoints(bus)
+            madeEndpoints = true
+          }
+          try bus.startRemote(resource: entry, addressMap: addressMap)
+        } catch {
           log("rpmsg: the host's device is unusable: \(error)")
         }
       }

@@ -39,20 +39,22 @@ do {
 remote.log("rpmsg-echo-remote (Swift): hello")
 do {
   let bus = try remote.rpmsgBus(log: { remote.log($0) })
-  for name in ["rpmsg-client-sample", "rpmsg-tty"] {
-    _ = try bus.createEndpoint(name: name, announce: true, receive: { [bus] message in
-      // Send it back from the endpoint it came to, to whoever sent it.
-      guard let endpoint = bus.endpoint(at: message.destination) else { return }
-      let to = message.source
-      let sent = message.withPayload { payload in
-        Result { () throws(RPMsgError) in try endpoint.trySend(payload, to: to) }
-      }
-      if case .failure(let error) = sent {
-        remote.log("rpmsg-echo-remote: echo to \(to.rawValue) lost: \(error)")
-      }
-    })
+  // The endpoints are made again each time the host (re)starts the device.
+  try remote.run(bus) { bus throws(RPMsgError) in
+    for name in ["rpmsg-client-sample", "rpmsg-tty"] {
+      _ = try bus.createEndpoint(name: name, announce: true, receive: { [bus] message in
+        // Send it back from the endpoint it came to, to whoever sent it.
+        guard let endpoint = bus.endpoint(at: message.destination) else { return }
+        let to = message.source
+        let sent = message.withPayload { payload in
+          Result { () throws(RPMsgError) in try endpoint.trySend(payload, to: to) }
+        }
+        if case .failure(let error) = sent {
+          remote.log("rpmsg-echo-remote: echo to \(to.rawValue) lost: \(error)")
+        }
+      })
+    }
   }
-  try remote.run(bus)
 } catch {
   remote.log("rpmsg-echo-remote: \(error)")
   FileHandle.standardError.write(Data("rpmsg-echo-remote: \(error)\n".utf8))

@@ -1,20 +1,17 @@
 import Foundation
 import RPMsg
 import Remoteproc
-import RemoteprocProcess
+@testable import RemoteprocProcess
 import Synchronization
 import Testing
 
-/// Children of this process that still run (not zombies).
-func liveChildren() -> [Int32] {
-  let me = getpid()
+/// The live (not zombie) processes whose `argv[0]` is `name`: a platform's firmware processes
+/// are called "remoteproc-<its number>".
+func processes(named name: String) -> [Int32] {
   let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
   return entries.compactMap { Int32($0) }.filter { pid in
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-      let close = text.lastIndex(of: ")")
-    else { return false }
-    let fields = text[text.index(after: close)...].split(separator: " ")
-    return fields.count > 2 && Int32(fields[1]) == me && fields[0] != "Z"
+    guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+    return data.split(separator: 0).first.map { String(decoding: $0, as: UTF8.self) } == name && processExists(pid)
   }
 }
 
@@ -76,7 +73,7 @@ func nextCrash(_ events: AsyncStream<RemoteprocEvent>) async -> (CrashType, Stri
     #expect(error?.code == .timedOut)
     #expect(error?.message.contains("did not acknowledge start-up") == true)
     #expect(host.platform.processID == nil)
-    #expect(liveChildren().isEmpty)
+    #expect(processes(named: "remoteproc-\(host.platform.tag)").isEmpty)
     #expect(await host.processor.state == .offline)
     await host.close()
   }
@@ -102,18 +99,19 @@ func nextCrash(_ events: AsyncStream<RemoteprocEvent>) async -> (CrashType, Stri
     let events = host.registry.events.subscribe()
     do {
       try await host.processor.boot()
+      let pid = try #require(host.platform.processID)
       let channel = try await host.channel("rpmsg-crashy")
       try await channel.send(Array(command.utf8))
       let crash = await nextCrash(events)
       #expect(crash?.0 == type, "\(command): \(crash.map { "\($0)" } ?? "none")")
       #expect(crash?.1.contains(detail) == true, "\(command): \(crash?.1 ?? "")")
       #expect(await host.processor.state == .crashed)
+      #expect(!processExists(pid))
     } catch {
       await host.close()
       throw error
     }
     await host.close()
-    #expect(liveChildren().isEmpty)
   }
 
   @Test func aHungFirmwareIsCaughtByTheWatchdogAndRecovered() async throws {

@@ -51,9 +51,10 @@ final class ProbeDriver: RPMsgDriver {
   let channels = Mutex<[String: RPMsgChannel]>([:])
   let received = Mutex<[[UInt8]]>([])
   let removed = Atomic<Int>(0)
-  private let onReceive: @Sendable ([UInt8], RPMsgChannel) -> Void
+  private let onReceive: (@Sendable ([UInt8], RPMsgChannel) -> Void)?
 
-  init(_ names: [String], onReceive: @escaping @Sendable ([UInt8], RPMsgChannel) -> Void = { _, _ in }) {
+  /// With `onReceive`, messages go there; without, they are kept in ``messages``.
+  init(_ names: [String], onReceive: (@Sendable ([UInt8], RPMsgChannel) -> Void)? = nil) {
     serviceNames = names
     self.onReceive = onReceive
   }
@@ -64,8 +65,7 @@ final class ProbeDriver: RPMsgDriver {
 
   func receive(_ message: inout RPMsgReceivedMessage, on channel: RPMsgChannel) {
     let bytes = message.payload
-    received.withLock { $0.append(bytes) }
-    onReceive(bytes, channel)
+    if let onReceive { onReceive(bytes, channel) } else { received.withLock { $0.append(bytes) } }
   }
 
   func remove(_ channel: RPMsgChannel, reason: RPMsgRemovalReason) {
@@ -91,7 +91,7 @@ final class ProcessHost: Sendable {
     firmware: String, services: [String] = ["rpmsg-client-sample", "rpmsg-tty", "rpmsg-crashy"],
     options: ProcessPlatform.Options = .init(), processorOptions: RemoteProcessor.Options = .init(),
     name: String = "proc-\(UUID().uuidString.prefix(8))", stateDirectory: String? = nil,
-    onReceive: @escaping @Sendable ([UInt8], RPMsgChannel) -> Void = { _, _ in }
+    onReceive: (@Sendable ([UInt8], RPMsgChannel) -> Void)? = nil
   ) async throws {
     try #require(NativeFirmware.built, "firmware/build.sh failed")
     let directory = stateDirectory ?? FileManager.default.temporaryDirectory
