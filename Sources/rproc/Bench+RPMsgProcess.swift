@@ -62,24 +62,27 @@ extension Bench {
               + " \(result.round_trips) round trips, \(result.messages) one-way messages per figure")
     }
 
-    /// `firmware/build` in the current folder or above it, or beside the executable's package.
+    /// `firmware/build` in the current folder or above it, or above the executable (which
+    /// sits in the package's `.build`).
     static func findFirmware() throws -> String {
       var candidates: [URL] = []
-      var directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-      while true {
-        candidates.append(directory.appendingPathComponent("firmware/build"))
-        if directory.path == "/" { break }
-        directory.deleteLastPathComponent()
+      for start in [
+        URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent(),
+      ] {
+        var directory = start
+        while true {
+          candidates.append(directory.appendingPathComponent("firmware/build"))
+          if directory.path == "/" { break }
+          directory.deleteLastPathComponent()
+        }
       }
-      // .build/<config>/rproc → the package root is three levels up.
-      let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-      candidates.append(
-        executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-          .appendingPathComponent("firmware/build"))
-      for candidate in candidates where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("rpmsg-bench-native.elf").path) {
+      for candidate in candidates
+      where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("rpmsg-bench-native.elf").path) {
         return candidate.path
       }
-      throw ValidationError("no firmware/build with rpmsg-bench-native.elf here or above: run firmware/build.sh, or pass '--firmware'.")
+      throw ValidationError(
+        "no firmware/build with rpmsg-bench-native.elf here or above: run firmware/build.sh, or pass '--firmware'.")
     }
   }
 }
