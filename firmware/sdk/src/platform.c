@@ -136,4 +136,6 @@ void rproc_abort(uint32_t code) {
 
 uint32_t rproc_platform_generation(void) { return 0; }
 
+void rproc_platform_watch(struct rproc_vring *ring) { (void)ring; }
+
 #endif /* !RPROC_NATIVE */

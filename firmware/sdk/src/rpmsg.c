@@ -84,6 +84,7 @@ static int bring_up(struct rproc_rpmsg *bus) {
     return 0;
   }
   bus->ready = 1;
+  rproc_platform_watch(&bus->from_host);
   rproc_vring_disable_kicks(&bus->to_host); /* buffers to send into: asked for only when out */
   rproc_trace_printf("rpmsg: up, features 0x%x, %u buffers each way\n", features(bus),
                      bus->to_host.num);

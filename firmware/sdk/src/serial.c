@@ -41,6 +41,7 @@ static int bring_up(struct rproc_serial *port) {
     return 0;
   }
   port->ready = 1;
+  rproc_platform_watch(&port->from_host);
   rproc_vring_disable_kicks(&port->to_host); /* asked for only when out of buffers */
   rproc_trace_printf("serial: up, %u buffers each way\n", port->to_host.num);
   return 1;

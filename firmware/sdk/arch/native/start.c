@@ -23,6 +23,7 @@
 #include "rproc/machine.h"
 #include "rproc/platform.h"
 #include "rproc/resource_table.h"
+#include "rproc/vring.h"
 
 uint32_t rproc_boot_args[4];
 uint8_t *rproc_native_memory;
@@ -106,6 +107,22 @@ uint32_t rproc_kicks_take(void) {
 
 void rproc_watchdog_pet(void) { __atomic_fetch_add(&control->heartbeat, 1, __ATOMIC_RELAXED); }
 
+static struct rproc_vring *watched[8];
+static unsigned watched_count;
+
+void rproc_platform_watch(struct rproc_vring *ring) {
+  for (unsigned i = 0; i < watched_count; i++)
+    if (watched[i] == ring) return;
+  if (watched_count < 8) watched[watched_count++] = ring;
+}
+
+/* New buffers on a watched ring: the host published them; its kick may still be on the way. */
+static int watched_ready(void) {
+  for (unsigned i = 0; i < watched_count; i++)
+    if (rproc_vring_has_available(watched[i])) return 1;
+  return 0;
+}
+
 static uint64_t now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -120,7 +137,7 @@ void rproc_wait_for_kick(void) {
   if (control->mode == RPROC_NATIVE_MODE_ADAPTIVE && control->spin_ns) {
     uint64_t deadline = now_ns() + control->spin_ns;
     for (unsigned polls = 1;; polls++) {
-      if (__atomic_load_n(&bell->pending, __ATOMIC_ACQUIRE)) return;
+      if (__atomic_load_n(&bell->pending, __ATOMIC_ACQUIRE) || watched_ready()) return;
 #if defined(__x86_64__)
       __builtin_ia32_pause();
 #elif defined(__aarch64__)

@@ -26,6 +26,10 @@ void rproc_notify_host(uint32_t notifyid);
 /* Changes when a new host takes over a running firmware (the native machine's host epoch;
    always 0 on the emulated machines). Devices compare it to start afresh. */
 uint32_t rproc_platform_generation(void);
+/* A ring whose new buffers end rproc_wait_for_kick's polling at once (the native machine's
+   adaptive mode polls the ring itself, not only the doorbell); at most 8, no-op elsewhere. */
+struct rproc_vring;
+void rproc_platform_watch(struct rproc_vring *ring);
 /* Returns and clears the kicks received (bit per notify id). */
 uint32_t rproc_kicks_take(void);
 /* Idles in wait/wfi until a kick arrives; returns at once if one is pending. */
