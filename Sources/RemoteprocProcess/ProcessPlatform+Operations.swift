@@ -278,10 +278,11 @@ extension ProcessPlatform {
       what: "the new host")
   }
 
-  /// What a host that dies leaves behind: the threads stop and the CPUs are given back, but
-  /// the firmware, its memory and the state file stay as they are (for tests of attach after
-  /// a host restart, which cannot kill the test process itself).
-  func simulateHostExit() {
+  /// Leaves the platform as a host that died would: its threads stop and the CPUs are given
+  /// back, but the firmware, its memory, the live table and the state file stay as they are.
+  /// For tests of attach after a host restart (which cannot kill their own process); the
+  /// processor using this platform must not be used afterwards.
+  public func simulateHostExit() {
     guard let run = state.withLock({ s -> Run? in defer { s.run = nil }; return s.run }) else { return }
     run.tearDown()
   }

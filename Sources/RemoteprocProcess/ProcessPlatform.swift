@@ -183,6 +183,9 @@ public final class ProcessPlatform: RemoteProcessorPlatform {
   public var byteOrder: ByteOrder { .host }
   public var isRunningAtRegistration: Bool { adoptedAtRegistration }
 
+  /// The firmware processes' `argv[0]` ("remoteproc-<n>", as `ps` shows them).
+  public var processName: String { "remoteproc-\(tag)" }
+
   /// The firmware process's id while one runs (or is left running, detached).
   public var processID: Int32? {
     state.withLock { $0.run?.process.pid ?? $0.detached?.record.pid }

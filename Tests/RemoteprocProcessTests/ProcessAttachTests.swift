@@ -1,7 +1,7 @@
 import Foundation
 import RPMsg
 import Remoteproc
-@testable import RemoteprocProcess
+import RemoteprocProcess
 import Testing
 
 /// Attach after a host restart: the firmware keeps running; the next host finds it through

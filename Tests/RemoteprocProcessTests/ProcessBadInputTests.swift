@@ -1,7 +1,7 @@
 import Foundation
 import RPMsg
 import Remoteproc
-@testable import RemoteprocProcess
+import RemoteprocProcess
 import Synchronization
 import Testing
 
@@ -73,7 +73,7 @@ func nextCrash(_ events: AsyncStream<RemoteprocEvent>) async -> (CrashType, Stri
     #expect(error?.code == .timedOut)
     #expect(error?.message.contains("did not acknowledge start-up") == true)
     #expect(host.platform.processID == nil)
-    #expect(processes(named: "remoteproc-\(host.platform.tag)").isEmpty)
+    #expect(processes(named: host.platform.processName).isEmpty)
     #expect(await host.processor.state == .offline)
     await host.close()
   }
