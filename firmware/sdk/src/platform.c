@@ -5,6 +5,7 @@
 #if !defined(RPROC_NATIVE)
 
 #include "rproc/machine.h"
+#include "rproc/vring.h"
 
 uint32_t rproc_boot_args[4];
 
@@ -137,5 +138,7 @@ void rproc_abort(uint32_t code) {
 uint32_t rproc_platform_generation(void) { return 0; }
 
 void rproc_platform_watch(struct rproc_vring *ring) { (void)ring; }
+
+int rproc_platform_arm(struct rproc_vring *ring) { return rproc_vring_enable_kicks(ring); }
 
 #endif /* !RPROC_NATIVE */

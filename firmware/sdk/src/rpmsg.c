@@ -102,7 +102,7 @@ int rproc_rpmsg_poll(struct rproc_rpmsg *bus) {
     if (taken == RPROC_VRING_EBADDESC) continue;
     if (taken < 0) return taken;
     if (taken == 0) {
-      if (!rproc_vring_enable_kicks(&bus->from_host)) break;
+      if (!rproc_platform_arm(&bus->from_host)) break;
       rproc_vring_disable_kicks(&bus->from_host); /* more came: take them first */
       continue;
     }

@@ -57,7 +57,7 @@ int rproc_serial_poll(struct rproc_serial *port) {
     if (taken == RPROC_VRING_EBADDESC) continue;
     if (taken < 0) return taken;
     if (taken == 0) {
-      if (!rproc_vring_enable_kicks(&port->from_host)) break;
+      if (!rproc_platform_arm(&port->from_host)) break;
       rproc_vring_disable_kicks(&port->from_host);
       continue;
     }

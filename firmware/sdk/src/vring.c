@@ -62,7 +62,7 @@ int rproc_vring_take(struct rproc_vring *ring, struct rproc_vring_buffer *buffer
     ring->broken = 1;
     return RPROC_VRING_EBROKEN;
   }
-  rproc_mb(); /* read the slot only after the index that published it */
+  rproc_rmb(); /* read the slot only after the index that published it */
   uint16_t head = ring->avail[2 + (ring->last_avail & (ring->num - 1u))];
   ring->last_avail++;
   if (head >= ring->num) {
@@ -92,7 +92,7 @@ void rproc_vring_put(struct rproc_vring *ring, uint16_t head, uint32_t written) 
   uint32_t slot = ring->used_idx & (ring->num - 1u);
   ring->used_ring[2 * slot] = head;
   ring->used_ring[2 * slot + 1] = written;
-  rproc_mb(); /* the element before the index */
+  rproc_wmb(); /* the element before the index */
   ring->used_idx++;
   ring->used[1] = ring->used_idx;
 }

@@ -123,6 +123,19 @@ static int watched_ready(void) {
   return 0;
 }
 
+int rproc_platform_arm(struct rproc_vring *ring) {
+  if (control->mode == RPROC_NATIVE_MODE_ADAPTIVE && control->spin_ns) return 0; /* at sleep */
+  return rproc_vring_enable_kicks(ring);
+}
+
+/* Asks for kicks on every watched ring before sleeping; 1 when one has buffers already. */
+static int arm_watched(void) {
+  int ready = 0;
+  for (unsigned i = 0; i < watched_count; i++)
+    if (rproc_vring_enable_kicks(watched[i])) ready = 1;
+  return ready;
+}
+
 static uint64_t now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -146,6 +159,7 @@ void rproc_wait_for_kick(void) {
       if (polls % 64 == 0 && now_ns() >= deadline) break;
     }
   }
+  if (control->mode == RPROC_NATIVE_MODE_ADAPTIVE && control->spin_ns && arm_watched()) return;
   uint32_t watchdog = control->watchdog_ms;
   struct timespec half = {.tv_sec = watchdog / 2000, .tv_nsec = (long)(watchdog % 2000) * 500000};
   __atomic_store_n(&bell->waiting, 1, __ATOMIC_SEQ_CST);

@@ -24,6 +24,11 @@ static inline void *rproc_da_ptr(uint32_t da) {
   return rproc_native_memory + (da - RPROC_NATIVE_DA_BASE);
 }
 #define rproc_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+/* Store-store and load-load order are the C11 release and acquire fences (no instruction on
+   x86; only the store-load order of rproc_mb needs one), so a ring update does not wait
+   for its cache lines to arrive. */
+#define rproc_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define rproc_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 
 #elif defined(__mips__)
 #define RPROC_MACHINE_NAME "mips32"
@@ -74,6 +79,9 @@ static inline void *rproc_da_ptr(uint32_t da) { return (void *)(uintptr_t)da; }
 #endif
 
 #if !defined(RPROC_NATIVE)
+/* The emulated machines order everything with their one barrier. */
+#define rproc_wmb() rproc_mb()
+#define rproc_rmb() rproc_mb()
 
 /* Mailbox registers (32-bit). */
 #define RPROC_MBOX_DOORBELL 0x00u /* W: remote→host kick, value = notify id */

@@ -30,6 +30,11 @@ uint32_t rproc_platform_generation(void);
    adaptive mode polls the ring itself, not only the doorbell); at most 8, no-op elsewhere. */
 struct rproc_vring;
 void rproc_platform_watch(struct rproc_vring *ring);
+/* Before idling with a drained ring: asks for kicks on it (rproc_vring_enable_kicks) and
+   returns 1 when buffers already wait. The native machine's adaptive mode defers this to
+   rproc_wait_for_kick, which polls the watched rings and asks for kicks only before it
+   sleeps, so a polling firmware costs the host no doorbell. */
+int rproc_platform_arm(struct rproc_vring *ring);
 /* Returns and clears the kicks received (bit per notify id). */
 uint32_t rproc_kicks_take(void);
 /* Idles in wait/wfi until a kick arrives; returns at once if one is pending. */

@@ -6,7 +6,8 @@
  *
  * Ownership: the host (driver) writes the descriptor table, avail.flags, avail.idx,
  * avail.ring and used_event; the firmware (device) writes used.flags, used.idx, used.ring and
- * avail_event. Slots are written before the index that publishes them (rproc_mb between).
+ * avail_event. Slots are written before the index that publishes them (rproc_wmb between);
+ * rproc_mb orders a store before a later load (the kick decisions).
  */
 #ifndef RPROC_VRING_H
 #define RPROC_VRING_H
