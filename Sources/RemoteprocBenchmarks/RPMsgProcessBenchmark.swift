@@ -18,7 +18,8 @@ import Synchronization
 ///   reaches its callback; the next send is made from that callback (on the host's doorbell
 ///   thread), so a round trip is two doorbells and two wake-ups, as in the floor.
 /// - one-way: the host try-sends N messages to `rpmsg-bench-sink` as fast as buffers allow
-///   in bursts of 64 that ring the doorbell once (``ProcessPlatform/batchingKicks(_:)``),
+///   in bursts of up to 256 (as many as the ring has buffers) that ring the doorbell once
+///   (``ProcessPlatform/batchingKicks(_:)``),
 ///   waiting for buffers only when all are in flight, then one to `rpmsg-bench-count`,
 ///   whose answer (the sink's count, checked) ends the timing. Notifications are suppressed
 ///   with EVENT_IDX and by the doorbells (a ring enters the kernel only when the other side
@@ -268,10 +269,10 @@ final class BenchDriver: RPMsgDriver {
     let start = clock.now
     var sent = 0
     while sent < messages {
-      // Bursts of up to 64 sends ring the doorbell once.
+      // Bursts of up to 256 sends (the ring's buffers) ring the doorbell once.
       let burst = try platform.batchingKicks { () throws(RPMsgError) -> Int in
         var n = 0
-        while n < 64, sent + n < messages, try Self.trySend(payload, on: endpoint, to: destination) { n += 1 }
+        while n < 256, sent + n < messages, try Self.trySend(payload, on: endpoint, to: destination) { n += 1 }
         return n
       }
       sent += burst
