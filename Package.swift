@@ -90,8 +90,8 @@ let package = Package(
     .target(
       name: "RemoteprocBenchmarks",
       dependencies: [
-        "Firmware", "SharedMemory", "RPMsg", "RemoteprocEmulated", "Remoteproc", "RemoteprocProcess",
-        "RemoteprocNative", "RemoteprocVirtio",
+        "Firmware", "SharedMemory", "RPMsg", "RemoteprocEmulated", "Remoteproc", "RemoteprocVirtio", "VirtioSerial",
+        "Virtio", "RemoteprocProcess", "RemoteprocNative",
       ],
       swiftSettings: strict),
     // Counts heap allocations by interposing malloc; linked only into the rproc tool.
@@ -175,7 +175,8 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "RemoteprocEmulatedTests",
-      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks", "Remoteproc"],
+      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks", "Remoteproc",
+                     "RemoteprocVirtio", "VirtioSerial", "RPMsg", "RPMsgDrivers", "Virtio"],
       swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]

@@ -22,8 +22,8 @@ final class CPUReservation: Sendable {
     self.owner = owner
   }
 
-  /// Checks a `cpus` list for a remote: every CPU exists, is online, is one this process may
-  /// use, appears once, and at least one CPU stays with the host. Returns it sorted.
+  /// Checks a `cpus` list for a remote: every CPU exists, is online, appears once, and at
+  /// least one CPU stays with the host. Returns it sorted.
   static func validate(_ cpus: [Int]) throws(RemoteprocError) -> [Int] {
     var seen = Set<Int>()
     let present = SystemCPUs.read("present")
@@ -47,7 +47,7 @@ final class CPUReservation: Sendable {
       }
       guard allowed.contains(cpu) else {
         throw RemoteprocError(
-          .invalidArgument, "cpus: this process may not run on CPU \(cpu) (its affinity is \(SystemCPUs.format(allowed)))")
+          .invalidArgument, "cpus: CPU \(cpu) is not available here (CPUs \(SystemCPUs.format(allowed)))")
       }
     }
     let sorted = seen.sorted()
@@ -59,8 +59,11 @@ final class CPUReservation: Sendable {
     return sorted
   }
 
-  /// The CPUs this process may use: the main thread's affinity plus what remotes hold.
+  /// The CPUs this process may use: those online (a process may widen its own affinity to
+  /// any of them; a cgroup that forbids one makes the firmware's start fail, saying so), else
+  /// the main thread's affinity plus what remotes hold.
   static func hostCPUs() -> Set<Int> {
+    if let online = SystemCPUs.read("online") ?? SystemCPUs.read("present"), !online.isEmpty { return online }
     var cpus = Set(CPUMask.affinity(ofThread: Int32(getpid())).cpus)
     taken.withLock { cpus.formUnion($0.keys) }
     return cpus

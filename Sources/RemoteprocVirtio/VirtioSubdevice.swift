@@ -19,12 +19,14 @@ final class VirtioSubdevice: RemoteprocSubdevice {
   let context: VirtioDeviceContext
   let notifier: RemoteprocNotifier
   let device: Device
+  let brokenTransportIsCrash: Bool
   private let reportedBroken = Atomic<Bool>(false)
 
-  init(context: VirtioDeviceContext, notifier: RemoteprocNotifier, device: Device) {
+  init(context: VirtioDeviceContext, notifier: RemoteprocNotifier, device: Device, brokenTransportIsCrash: Bool) {
     self.context = context
     self.notifier = notifier
     self.device = device
+    self.brokenTransportIsCrash = brokenTransportIsCrash
   }
 
   func start() async throws(RemoteprocError) {
@@ -48,7 +50,7 @@ final class VirtioSubdevice: RemoteprocSubdevice {
       case .rpmsg(let bus):
         notifier.route(vring.notifyID) { [self] in
           bus.handleKick(vring: i)
-          reportIfBroken(bus)
+          if brokenTransportIsCrash { reportIfBroken(bus) }
         }
       case .serial(let port): notifier.route(vring.notifyID) { port.handleKick(vring: i) }
       }
@@ -74,8 +76,9 @@ final class VirtioSubdevice: RemoteprocSubdevice {
     }
   }
 
-  /// A remote that wrote something impossible into the rings broke the bus: that is a crash
-  /// of the processor (reported once per boot), so that recovery restarts it.
+  /// With `brokenTransportIsCrash`: a remote that wrote something impossible into the rings
+  /// broke the bus, which is a crash of the processor (reported once per boot), so that
+  /// recovery restarts it.
   private func reportIfBroken(_ bus: RPMsgBus) {
     guard let error = bus.transportError, !reportedBroken.exchange(true, ordering: .relaxed) else { return }
     notifier.reportCrash(

@@ -145,7 +145,7 @@ func nextCrash(_ events: AsyncStream<RemoteprocEvent>) async -> (CrashType, Stri
     do {
       try await host.processor.boot()
       let first = try #require(host.platform.processID)
-      try await host.channel("rpmsg-crashy").send(Array("garbage".utf8))
+      try await host.channel("rpmsg-crashy").send(Array("garbage-index".utf8))
       let crash = await nextCrash(events)
       #expect(crash?.0 == .fatalError)
       #expect(crash?.1.contains("rpmsg transport broken") == true, "\(crash?.1 ?? "")")

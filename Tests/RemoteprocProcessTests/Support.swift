@@ -103,7 +103,7 @@ final class ProcessHost: Sendable {
     platform = try ProcessPlatform(name: name, options: options)
     let probe = ProbeDriver(services, onReceive: onReceive)
     self.probe = probe
-    drivers = RemoteprocVirtioDrivers(newBus: { _, _, bus in bus.register(probe) })
+    drivers = RemoteprocVirtioDrivers(newBus: { _, _, bus in bus.register(probe) }, brokenTransportIsCrash: true)
     processor = await registry.add(
       name: "native", firmware: firmware, platform: platform, firmwareStore: NativeFirmware.store,
       drivers: drivers, options: processorOptions
