@@ -26,6 +26,9 @@ let package = Package(
     .library(name: "DaemonConfiguration", targets: ["DaemonConfiguration"]),
     .library(name: "PseudoTerminal", targets: ["PseudoTerminal"]),
     .library(name: "RemoteprocBenchmarks", targets: ["RemoteprocBenchmarks"]),
+    .library(name: "RemoteprocProcess", targets: ["RemoteprocProcess"]),
+    .library(name: "RemoteprocRemote", targets: ["RemoteprocRemote"]),
+    .executable(name: "rpmsg-echo-remote", targets: ["rpmsg-echo-remote"]),
     .executable(name: "rproc", targets: ["rproc"]),
   ],
   dependencies: [
@@ -87,8 +90,10 @@ let package = Package(
     // Measurements behind `rproc bench`, each against a baseline run in the same process.
     .target(
       name: "RemoteprocBenchmarks",
-      dependencies: ["Firmware", "SharedMemory", "RPMsg", "RemoteprocEmulated", "Remoteproc", "RemoteprocVirtio",
-                     "VirtioSerial", "Virtio"],
+      dependencies: [
+        "Firmware", "SharedMemory", "RPMsg", "RemoteprocEmulated", "Remoteproc", "RemoteprocVirtio", "VirtioSerial",
+        "Virtio", "RemoteprocProcess", "RemoteprocNative",
+      ],
       swiftSettings: strict),
     // Counts heap allocations by interposing malloc; linked only into the rproc tool.
     .target(name: "CMallocCounter"),
@@ -102,6 +107,25 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
+
+    // The native-process contract (the memfd's control page and futex doorbells), shared by
+    // the host platform and the Swift remote API.
+    .target(name: "RemoteprocNative", dependencies: ["SharedMemory"], swiftSettings: strict),
+    // Spawning, watching and pinning firmware processes behind an integer-only C API.
+    .target(name: "CProcessShims"),
+    // Remote cores that are native Linux processes on CPUs taken from the host.
+    .target(
+      name: "RemoteprocProcess",
+      dependencies: ["Remoteproc", "Firmware", "SharedMemory", "RemoteprocNative", "CProcessShims", "CSystemShims"],
+      swiftSettings: strict),
+    // The remote side in Swift: a native firmware built on the same rpmsg code (device role).
+    .target(
+      name: "RemoteprocRemote",
+      dependencies: ["RemoteprocNative", "RPMsg", "Virtio", "Firmware", "SharedMemory"],
+      swiftSettings: strict),
+    // rpmsg-echo as a native firmware in Swift (announces rpmsg-client-sample and rpmsg-tty).
+    .executableTarget(
+      name: "rpmsg-echo-remote", dependencies: ["RemoteprocRemote", "RPMsg"], swiftSettings: strict),
 
     // Unicorn 2.0.1 (Debian libunicorn-dev), found by pkg-config, with non-variadic wrappers.
     .systemLibrary(
@@ -143,6 +167,13 @@ let package = Package(
     .testTarget(name: "PseudoTerminalTests", dependencies: ["PseudoTerminal", "SharedMemory"], swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
+    .testTarget(
+      name: "RemoteprocProcessTests",
+      dependencies: [
+        "RemoteprocProcess", "RemoteprocNative", "RemoteprocRemote", "RemoteprocVirtio", "Remoteproc", "Firmware",
+        "RPMsg", "SharedMemory", "CRemoteprocWire",
+      ],
+      swiftSettings: strict),
     .testTarget(
       name: "RemoteprocEmulatedTests",
       dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks", "Remoteproc",

@@ -59,6 +59,7 @@ extension RPMsgBus {
         pool: pool)
       let map = DeviceAddressMap(deviceAddress: buffers.deviceAddress, region: pool)
       let epoch = epochs.add(1, ordering: .acquiringAndReleasing).newValue
+      brokenErrors.withLock { $0 = nil }  // a new session: the last one's breakage is history
       let (rxID, txID) = (try resource.vring(0).notifyID, try resource.vring(1).notifyID)
       let nameService = features.contains(.rpmsgNameService)
       rx.withLock { s in
@@ -132,6 +133,7 @@ extension RPMsgBus {
       let transmitter = RemoteTransmitter(queue: queues[0])
       let receiver = RemoteReceiver(queue: queues[1])
       let epoch = epochs.add(1, ordering: .acquiringAndReleasing).newValue
+      brokenErrors.withLock { $0 = nil }
       let (txID, rxID) = (try resource.vring(0).notifyID, try resource.vring(1).notifyID)
       let nameService = features.contains(.rpmsgNameService)
       rx.withLock { s in
@@ -215,6 +217,7 @@ extension RPMsgBus {
       resetRequested.store(true, ordering: .releasing)
       return
     }
+    lastResetReason.withLock { $0 = reason }
     stopRings()
     epochs.add(1, ordering: .acquiringAndReleasing)
     returns.withLock { $0.removeAll(keepingCapacity: true) }

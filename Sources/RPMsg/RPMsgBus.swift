@@ -63,6 +63,8 @@ public final class RPMsgBus: Sendable {
   let drops = Mutex(RPMsgCounters())
   /// The first protocol violation on either vring.
   let brokenErrors = Mutex<RPMsgError?>(nil)
+  /// Why the bus was last reset, for the errors of the writers it woke.
+  let lastResetReason = Mutex<String>("")
   /// A reset asked for from inside a callback, done when the receive loop ends.
   let deferredReset = Mutex<RPMsgError?>(nil)
   let resetRequested = Atomic<Bool>(false)
@@ -124,7 +126,8 @@ public final class RPMsgBus: Sendable {
     return c
   }
 
-  /// The error that broke a vring, if the peer broke the protocol.
+  /// The error that broke a vring in the current session (since the last start), if the
+  /// peer broke the protocol.
   public var transportError: RPMsgError? { brokenErrors.withLock { $0 } }
 
   static var currentThread: UInt { UInt(pthread_self()) }

@@ -26,20 +26,27 @@ public final class RemoteprocVirtioDrivers: VirtioDriverFactory {
   let newPort: PortHandler
   let serialReceive: @Sendable (String, Int, [UInt8]) -> Void
   let log: @Sendable (String) -> Void
+  let brokenTransportIsCrash: Bool
   let devices = Mutex<[String: AnyObject]>([:])
 
   /// - Parameters:
   ///   - rpmsgFeatures: what the host accepts of an rpmsg vdev's offer.
   ///   - serialBufferSize: bytes per serial buffer (Linux: PAGE_SIZE).
   ///   - serialReceive: bytes a serial port received (processor, vdev index, bytes).
+  ///   - brokenTransportIsCrash: a remote that breaks an rpmsg vring (garbage in the rings)
+  ///     is reported as a crash of its processor (`fatal error`, once per boot), so recovery
+  ///     restarts it; by default the bus stays broken (`transportError`, logged) and the
+  ///     processor keeps running.
   public init(
     rpmsgFeatures: VirtioFeatures = [.rpmsgNameService, .eventIndex],
     serialBufferSize: Int = 4096,
     newBus: @escaping BusHandler = { _, _, _ in },
     newPort: @escaping PortHandler = { _, _, _ in },
     serialReceive: @escaping @Sendable (String, Int, [UInt8]) -> Void = { _, _, _ in },
-    log: @escaping @Sendable (String) -> Void = { _ in }
+    log: @escaping @Sendable (String) -> Void = { _ in },
+    brokenTransportIsCrash: Bool = false
   ) {
+    self.brokenTransportIsCrash = brokenTransportIsCrash
     self.features = rpmsgFeatures
     self.serialBufferSize = serialBufferSize
     self.newBus = newBus
@@ -104,7 +111,8 @@ public final class RemoteprocVirtioDrivers: VirtioDriverFactory {
         return (bus, true)
       }
       if isNew { newBus(processor, index, bus) }
-      return VirtioSubdevice(context: context, notifier: notifier, device: .rpmsg(bus))
+      return VirtioSubdevice(
+        context: context, notifier: notifier, device: .rpmsg(bus), brokenTransportIsCrash: brokenTransportIsCrash)
     case VirtioSerialPort.remoteprocSerialID, VirtioSerialPort.consoleID:
       let receive = serialReceive
       let key = Self.key(processor, index, "serial")
@@ -117,7 +125,7 @@ public final class RemoteprocVirtioDrivers: VirtioDriverFactory {
         return (port, true)
       }
       if isNew { newPort(processor, index, port) }
-      return VirtioSubdevice(context: context, notifier: notifier, device: .serial(port))
+      return VirtioSubdevice(context: context, notifier: notifier, device: .serial(port), brokenTransportIsCrash: false)
     default:
       throw RemoteprocError(.platform, "no host driver for virtio device id \(context.resource.id)")
     }

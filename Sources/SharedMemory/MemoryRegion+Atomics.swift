@@ -85,6 +85,14 @@ extension MemoryRegion {
     return unsafe rproc_fetch_add_u32(base + offset, value)
   }
 
+  /// Atomically ORs `bits` into a 32-bit host-order word and returns the old value, as a
+  /// sequentially consistent read-modify-write (a doorbell: the ringer's OR must be ordered
+  /// before its later check of whether the receiver sleeps).
+  public func fetchOr(_ bits: UInt32, at offset: Int) throws(SharedMemoryError) -> UInt32 {
+    try checkAligned(offset, 4)
+    return unsafe rproc_fetch_or_u32(base + offset, bits)
+  }
+
   /// Atomically replaces a 32-bit host-order word if it equals `expected`.
   public func compareExchange(
     expected: UInt32, desired: UInt32, at offset: Int

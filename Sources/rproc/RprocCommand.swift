@@ -12,5 +12,5 @@ struct RprocCommand: AsyncParsableCommand {
 struct Bench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure the stack against baselines run in the same process.",
-    subcommands: [ELFLoad.self, RPMsgLoopback.self, EmulatedKick.self])
+    subcommands: [ELFLoad.self, RPMsgLoopback.self, EmulatedKick.self, RPMsgProcess.self])
 }

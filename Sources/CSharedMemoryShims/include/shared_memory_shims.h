@@ -32,6 +32,10 @@ static inline uint32_t rproc_exchange_u32(void *p, uint32_t v) {
 static inline uint32_t rproc_fetch_add_u32(void *p, uint32_t v) {
   return __atomic_fetch_add((uint32_t *)p, v, __ATOMIC_ACQ_REL);
 }
+/** Sequentially consistent: a doorbell's OR is ordered before the ringer's later loads. */
+static inline uint32_t rproc_fetch_or_u32(void *p, uint32_t v) {
+  return __atomic_fetch_or((uint32_t *)p, v, __ATOMIC_SEQ_CST);
+}
 static inline _Bool rproc_compare_exchange_u32(void *p, uint32_t expected, uint32_t desired) {
   return __atomic_compare_exchange_n((uint32_t *)p, &expected, desired, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE);

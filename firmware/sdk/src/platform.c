@@ -1,7 +1,11 @@
-/* platform.c: mailbox, kicks, idling and aborting on the emulated machines. */
+/* platform.c: mailbox, kicks, idling and aborting on the emulated machines (the native
+   machine's are in arch/native/start.c). */
 #include "rproc/platform.h"
 
+#if !defined(RPROC_NATIVE)
+
 #include "rproc/machine.h"
+#include "rproc/vring.h"
 
 uint32_t rproc_boot_args[4];
 
@@ -132,3 +136,11 @@ void rproc_abort(uint32_t code) {
   for (;;) {
   }
 }
+
+uint32_t rproc_platform_generation(void) { return 0; }
+
+void rproc_platform_watch(struct rproc_vring *ring) { (void)ring; }
+
+int rproc_platform_arm(struct rproc_vring *ring) { return rproc_vring_enable_kicks(ring); }
+
+#endif /* !RPROC_NATIVE */

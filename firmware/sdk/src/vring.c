@@ -41,7 +41,7 @@ int rproc_vring_init(struct rproc_vring *ring, volatile struct rproc_fw_rsc_vdev
   ring->last_avail = 0;
   ring->used_idx = ring->used[1];
   ring->signalled_used = ring->used_idx;
-  ring->used[0] = 0; /* never suppress kicks: the firmware sleeps until one comes */
+  ring->used[0] = 0; /* kicks on (rproc_vring_disable_kicks turns them off) */
   if (ring->event_idx) *ring->avail_event = ring->last_avail;
   ring->broken = 0;
   return 0;
@@ -62,13 +62,9 @@ int rproc_vring_take(struct rproc_vring *ring, struct rproc_vring_buffer *buffer
     ring->broken = 1;
     return RPROC_VRING_EBROKEN;
   }
-  rproc_mb(); /* read the slot only after the index that published it */
+  rproc_rmb(); /* read the slot only after the index that published it */
   uint16_t head = ring->avail[2 + (ring->last_avail & (ring->num - 1u))];
   ring->last_avail++;
-  if (ring->event_idx) {
-    *ring->avail_event = ring->last_avail; /* kick me for anything after this one */
-    rproc_mb();
-  }
   if (head >= ring->num) {
     rproc_trace_printf("vring %u: head %u out of %u\n", ring->notifyid, head, ring->num);
     ring->broken = 1;
@@ -96,7 +92,7 @@ void rproc_vring_put(struct rproc_vring *ring, uint16_t head, uint32_t written) 
   uint32_t slot = ring->used_idx & (ring->num - 1u);
   ring->used_ring[2 * slot] = head;
   ring->used_ring[2 * slot + 1] = written;
-  rproc_mb(); /* the element before the index */
+  rproc_wmb(); /* the element before the index */
   ring->used_idx++;
   ring->used[1] = ring->used_idx;
 }
@@ -111,6 +107,19 @@ int rproc_vring_need_notify(struct rproc_vring *ring) {
     return (uint16_t)(now - event - 1) < (uint16_t)(now - old); /* vring_need_event */
   }
   return !(ring->avail[0] & RPROC_VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+int rproc_vring_enable_kicks(struct rproc_vring *ring) {
+  if (ring->broken) return 0;
+  if (ring->event_idx) *ring->avail_event = ring->last_avail; /* kick me for the next one */
+  else ring->used[0] = 0;
+  rproc_mb(); /* the request before the re-check (the host: publish, mb, read it) */
+  return rproc_vring_has_available(ring);
+}
+
+void rproc_vring_disable_kicks(struct rproc_vring *ring) {
+  /* EVENT_IDX: avail_event stays where it is, behind what the host publishes next. */
+  if (!ring->event_idx && !ring->broken) ring->used[0] = RPROC_VRING_USED_F_NO_NOTIFY;
 }
 
 void rproc_vring_notify(struct rproc_vring *ring) {

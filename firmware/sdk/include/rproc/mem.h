@@ -17,10 +17,15 @@ int rproc_strncmp(const char *a, const char *b, size_t n);
 /* Copies a NUL-terminated name into a fixed field of `size` bytes, NUL-padded. */
 void rproc_copy_name(char *dst, const char *src, size_t size);
 
-/* The freestanding compiler may call these for struct copies and initializers. */
+/* The freestanding compiler may call these for struct copies and initializers (the C
+   library's on the native machine). */
+#if defined(RPROC_NATIVE)
+#include <string.h>
+#else
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
+#endif
 
 #endif

@@ -23,6 +23,18 @@ extern uint32_t rproc_boot_args[4];
 void rproc_platform_init(enum rproc_kick_mode mode);
 /* Rings the host's doorbell for a virtqueue (Linux: the remote's mailbox send). */
 void rproc_notify_host(uint32_t notifyid);
+/* Changes when a new host takes over a running firmware (the native machine's host epoch;
+   always 0 on the emulated machines). Devices compare it to start afresh. */
+uint32_t rproc_platform_generation(void);
+/* A ring whose new buffers end rproc_wait_for_kick's polling at once (the native machine's
+   adaptive mode polls the ring itself, not only the doorbell); at most 8, no-op elsewhere. */
+struct rproc_vring;
+void rproc_platform_watch(struct rproc_vring *ring);
+/* Before idling with a drained ring: asks for kicks on it (rproc_vring_enable_kicks) and
+   returns 1 when buffers already wait. The native machine's adaptive mode defers this to
+   rproc_wait_for_kick, which polls the watched rings and asks for kicks only before it
+   sleeps, so a polling firmware costs the host no doorbell. */
+int rproc_platform_arm(struct rproc_vring *ring);
 /* Returns and clears the kicks received (bit per notify id). */
 uint32_t rproc_kicks_take(void);
 /* Idles in wait/wfi until a kick arrives; returns at once if one is pending. */

@@ -21,6 +21,7 @@ struct rproc_serial {
   struct rproc_vring to_host;   /* vq 0 */
   struct rproc_vring from_host; /* vq 1 */
   rproc_serial_handler handler;
+  uint32_t generation; /* rproc_platform_generation() the rings belong to */
   uint8_t ready;
   uint8_t failed;
 };

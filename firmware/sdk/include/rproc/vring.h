@@ -6,7 +6,8 @@
  *
  * Ownership: the host (driver) writes the descriptor table, avail.flags, avail.idx,
  * avail.ring and used_event; the firmware (device) writes used.flags, used.idx, used.ring and
- * avail_event. Slots are written before the index that publishes them (rproc_mb between).
+ * avail_event. Slots are written before the index that publishes them (rproc_wmb between);
+ * rproc_mb orders a store before a later load (the kick decisions).
  */
 #ifndef RPROC_VRING_H
 #define RPROC_VRING_H
@@ -62,6 +63,12 @@ void rproc_vring_put(struct rproc_vring *ring, uint16_t head, uint32_t written);
 /* True when the host wants a notification for what was put since the last call
    (EVENT_IDX: vring_need_event on used_event; otherwise avail.flags NO_INTERRUPT clear). */
 int rproc_vring_need_notify(struct rproc_vring *ring);
+/* Kick suppression (Linux: virtqueue_enable_cb / disable_cb, device side). Kicks are on after
+   init. disable: the host need not kick for new buffers (the firmware is taking them anyway).
+   enable: kick for buffers after those taken so far; returns 1 when some are already there
+   (take them before sleeping, or a kick may never come). */
+int rproc_vring_enable_kicks(struct rproc_vring *ring);
+void rproc_vring_disable_kicks(struct rproc_vring *ring);
 /* Rings the doorbell for this ring if the host wants it. */
 void rproc_vring_notify(struct rproc_vring *ring);
 /* True when the host has made buffers available that were not taken yet. */
