@@ -155,6 +155,9 @@ extension RPMsgBus {
              + "\(length - RPMsgWire.headerSize) payload bytes (from \(EndpointAddress(source)))")
       return false
     }
+    if observers.tapping.load(ordering: .relaxed) {
+      tapReceived(&s, slot, source: source, destination: destination, count: Int(count))
+    }
     let generationNow = generation.load(ordering: .acquiring)
     if destination == s.cachedAddress, generationNow == s.cachedGeneration,
       s.cachedCallback != nil

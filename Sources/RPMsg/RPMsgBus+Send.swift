@@ -56,6 +56,7 @@ extension RPMsgBus {
     }
     let count = payload.count
     guard count <= RPMsgWire.mtu else { throw Self.tooLong(count, RPMsgWire.mtu) }
+    let tapTime: ContinuousClock.Instant? = observers.tapping.load(ordering: .relaxed) ? .now : nil
     let kick = try tx.withLock { (s) throws(RPMsgError) -> UInt32? in
       guard s.running else { throw Self.notRunningError }
       if let e = s.brokenError { throw e }
@@ -84,6 +85,7 @@ extension RPMsgBus {
         return kick ? s.notifyID : nil
       }
     }
+    if let tapTime { tapSent(source: source, destination: destination, payload: payload, time: tapTime) }
     if let kick { notify(kick) }
   }
 
@@ -121,9 +123,15 @@ extension RPMsgBus {
       returnBorrowed(slot, epoch: epoch)
       throw Self.tooLong(count, slot.capacity &- RPMsgWire.headerSize)
     }
+    let tapTime: ContinuousClock.Instant? = observers.tapping.load(ordering: .relaxed) ? .now : nil
+    var tapped: [UInt8] = []
     let kick = try tx.withLock { (s) throws(RPMsgError) -> UInt32? in
       guard s.epoch == epoch, s.running else {
         throw RPMsgError(.reset, "the bus was reset while the buffer was borrowed")
+      }
+      if tapTime != nil {
+        tapped = (try? s.map.windows[slot.window].region.bytes(
+          at: slot.offset &+ RPMsgWire.headerSize, count: count)) ?? []
       }
       s.borrowed -= 1
       let region = s.map.windows[slot.window].region
@@ -142,6 +150,7 @@ extension RPMsgBus {
       sentCount.store(s.sent, ordering: .relaxed)
       return kick ? s.notifyID : nil
     }
+    if let tapTime { tapSent(source: source, destination: destination, payload: tapped.span, time: tapTime) }
     if let kick { notify(kick) }
   }
 

@@ -65,6 +65,8 @@ public final class RPMsgBus: Sendable {
   let transmitNotifyID = Atomic<UInt32>(.max)
   /// The handshake and per-boot facts, under `control`.
   let control = Mutex(Control())
+  /// Channel observers and the traffic tap.
+  let observers = RPMsgBusObservers()
 
   struct ReturnedBuffer: Sendable {
     var slot: BufferSlot

@@ -62,12 +62,13 @@ final class RunSession: Sendable {
     }
     let (received, sink) = AsyncStream.makeStream(of: [UInt8].self)
     let tty = RPMsgTTYDriver()
+    let registry = RemoteprocRegistry()
     let drivers = RemoteprocVirtioDrivers(
       newBus: { _, _, bus in bus.register(tty) },
-      serialReceive: { _, _, bytes in sink.yield(bytes) })
+      serialReceive: { _, _, bytes in sink.yield(bytes) },
+      events: registry.events)
     var options = RemoteProcessor.Options()
     options.legacyZeroVringAddress = legacyVringAddress
-    let registry = RemoteprocRegistry()
     let processor = await registry.add(
       name: machine.name, firmware: url.lastPathComponent, platform: platform,
       firmwareStore: FirmwareStore(directories: [url.deletingLastPathComponent().path]), drivers: drivers,
