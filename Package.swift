@@ -26,6 +26,7 @@ let package = Package(
     .library(name: "DaemonConfiguration", targets: ["DaemonConfiguration"]),
     .library(name: "PseudoTerminal", targets: ["PseudoTerminal"]),
     .executable(name: "rproc", targets: ["rproc"]),
+    .executable(name: "rprocd", targets: ["rprocd"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,6 +60,10 @@ let package = Package(
       swiftSettings: strict),
     // pseudo-terminals for serial ports and rpmsg-tty channels.
     .target(name: "PseudoTerminal", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
+    // rprocd's socket protocol: frames, requests, results, events and the UNIX socket.
+    .target(name: "RprocdProtocol", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
+    // A client connection to rprocd, for the rproc and rpmsg tools.
+    .target(name: "RprocdClient", dependencies: ["RprocdProtocol", "CSystemShims"], swiftSettings: strict),
 
     // ELF images and resource tables: parse, validate, load, write back.
     .target(name: "Firmware", dependencies: ["SharedMemory"], swiftSettings: strict),
@@ -80,6 +85,20 @@ let package = Package(
       dependencies: ["Remoteproc", "Firmware", "RPMsg", "VirtioSerial", "Virtio", "SharedMemory"],
       swiftSettings: strict),
 
+    // The platforms processors run on, made from rprocd's configuration or rproc run's choices.
+    .target(
+      name: "RemoteprocHost", dependencies: ["DaemonConfiguration", "Remoteproc", "RemoteprocEmulated"],
+      swiftSettings: strict),
+
+    // rprocd: processors as a service, with the sysfs tree, the socket, terminals and captures.
+    .target(
+      name: "RprocdService",
+      dependencies: [
+        "RemoteprocHost", "DaemonConfiguration", "Remoteproc", "RemoteprocVirtio", "RPMsg", "RPMsgDrivers",
+        "VirtioSerial", "SysfsFilesystem", "PseudoTerminal", "RprocdProtocol", "SharedMemory", "CSystemShims",
+      ],
+      swiftSettings: strict),
+
     // Test aids: a platform whose firmware is Swift code, and builders of test images.
     .target(name: "RemoteprocTesting", dependencies: ["Remoteproc", "Firmware", "SharedMemory"], swiftSettings: strict),
 
@@ -95,8 +114,16 @@ let package = Package(
       name: "rproc",
       dependencies: [
         "Firmware", "RemoteprocBenchmarks", "CMallocCounter", "Remoteproc", "RemoteprocEmulated",
-        "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
+        "RemoteprocHost", "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+
+    // The daemon.
+    .executableTarget(
+      name: "rprocd",
+      dependencies: [
+        "RprocdService", "DaemonConfiguration", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
 

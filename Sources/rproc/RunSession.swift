@@ -5,6 +5,7 @@ import RPMsg
 import RPMsgDrivers
 import Remoteproc
 import RemoteprocEmulated
+import RemoteprocHost
 import RemoteprocVirtio
 import SharedMemory
 import Synchronization
@@ -57,8 +58,8 @@ final class RunSession: Sendable {
       machine = inferred
     }
     let platform: EmulatedPlatform
-    do { platform = try EmulatedPlatform(machine: machine) } catch {
-      throw RunFailure(message: "cannot create the \(machine.name) core: \(error)")
+    do { platform = try PlatformFactory.emulated(machine) } catch {
+      throw RunFailure(message: error.message)
     }
     let (received, sink) = AsyncStream.makeStream(of: [UInt8].self)
     let tty = RPMsgTTYDriver()
