@@ -27,6 +27,7 @@ let package = Package(
     .library(name: "PseudoTerminal", targets: ["PseudoTerminal"]),
     .executable(name: "rproc", targets: ["rproc"]),
     .executable(name: "rprocd", targets: ["rprocd"]),
+    .executable(name: "rpmsg", targets: ["rpmsg"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -115,15 +116,32 @@ let package = Package(
       dependencies: [
         "Firmware", "RemoteprocBenchmarks", "CMallocCounter", "Remoteproc", "RemoteprocEmulated",
         "RemoteprocHost", "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
+        "RprocdClient", "RprocdCommandLine", "RprocdProtocol",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
+      swiftSettings: strict),
+
+    // What the rproc and rpmsg client commands share: the socket option, JSON, colors, errors.
+    .target(
+      name: "RprocdCommandLine",
+      dependencies: ["RprocdClient", "RprocdProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: strict),
 
     // The daemon.
     .executableTarget(
       name: "rprocd",
       dependencies: [
-        "RprocdService", "DaemonConfiguration", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "RprocdService", "RprocdCommandLine", "DaemonConfiguration",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+
+    // The rpmsg client tool: channels, messages, endpoints, captures through rprocd.
+    .executableTarget(
+      name: "rpmsg",
+      dependencies: [
+        "RprocdClient", "RprocdCommandLine", "RprocdProtocol", "PacketCapture", "SharedMemory",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
 
@@ -165,6 +183,13 @@ let package = Package(
     .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"], swiftSettings: strict),
     .testTarget(name: "DaemonConfigurationTests", dependencies: ["DaemonConfiguration"], swiftSettings: strict),
     .testTarget(name: "PseudoTerminalTests", dependencies: ["PseudoTerminal", "SharedMemory"], swiftSettings: strict),
+    .testTarget(
+      name: "RprocdTests",
+      dependencies: [
+        "RprocdService", "RprocdClient", "RprocdProtocol", "DaemonConfiguration", "PacketCapture", "RPMsg",
+        "rproc", "rpmsg", "rprocd",
+      ],
+      swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
     .testTarget(

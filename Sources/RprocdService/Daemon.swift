@@ -1,6 +1,7 @@
 import DaemonConfiguration
 import Foundation
 import Glibc
+import RPMsg
 import Remoteproc
 import RemoteprocHost
 import Synchronization
@@ -75,7 +76,7 @@ public final class Daemon: Sendable {
     var platforms: [any RemoteProcessorPlatform] = []
     for processor in configuration.processors {
       do { platforms.append(try PlatformFactory.makePlatform(for: processor)) } catch {
-        throw DaemonError(.platform, error.description)
+        throw DaemonError(.configuration, error.description)
       }
     }
     let registry = RemoteprocRegistry()
@@ -172,6 +173,16 @@ public final class Daemon: Sendable {
   /// The pseudo-terminal of `processor`'s serial port on vdev `vdev`.
   public func serialTerminal(processor: String, vdev: Int = 0) -> String? {
     hosted.first { $0.deviceName == processor }?.terminals.serialPorts.first { $0.vdev == vdev }?.tty
+  }
+
+  /// The rpmsg bus of `processor`'s vdev `vdev`, once the processor booted with it.
+  public func rpmsgBus(processor: String, vdev: Int = 0) -> RPMsgBus? {
+    hosted.first { $0.deviceName == processor }?.drivers.bus(processor: processor, index: vdev)
+  }
+
+  /// Clients watching `processor`'s traffic.
+  public func monitorCount(processor: String) -> Int {
+    hosted.first { $0.deviceName == processor }?.traffic.monitorCount ?? 0
   }
 
   /// Connected clients (for tests and status).

@@ -1,8 +1,8 @@
 import ArgumentParser
 import DaemonConfiguration
-import Dispatch
 import Foundation
 import Glibc
+import RprocdCommandLine
 import RprocdService
 
 /// `rprocd --config FILE [--mount DIR] [--socket PATH]`: the remote processors as a service.
@@ -71,7 +71,7 @@ struct RprocdCommand: AsyncParsableCommand {
       }
       options.mountPoint = path
     }
-    let signals = SignalWaiter([SIGTERM, SIGINT, SIGHUP])
+    let signals = Interrupts([SIGTERM, SIGINT, SIGHUP])
     let daemon: Daemon
     do {
       daemon = try await Daemon.start(configuration: configuration, options: options)
@@ -111,28 +111,5 @@ struct RprocdCommand: AsyncParsableCommand {
 enum Log {
   static func line(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
-  }
-}
-
-/// Catches signals (their default action is switched off) and hands them out in order.
-final class SignalWaiter {
-  private let stream: AsyncStream<Int32>
-  private let sources: [DispatchSourceSignal]
-
-  init(_ numbers: [Int32]) {
-    let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-    self.stream = stream
-    sources = numbers.map { number in
-      signal(number, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: number)
-      source.setEventHandler { continuation.yield(number) }
-      source.resume()
-      return source
-    }
-  }
-
-  func next() async -> Int32 {
-    for await number in stream { return number }
-    return 0
   }
 }
