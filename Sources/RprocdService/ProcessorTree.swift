@@ -96,7 +96,7 @@ struct ProcessorTree: Sendable {
             if let dump = await hosted.visibleCoredumps().last {
               _ = hosted.discardedDumps.withLock { $0.insert(dump.number) }
             }
-            Task { await refresh() }
+            await refresh()
           }))
     }
   }
