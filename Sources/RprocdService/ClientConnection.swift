@@ -34,6 +34,9 @@ final class ClientConnection: Sendable {
   private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
   static let maximumQueuedRequests = 32
+  /// What one connection may hold open at once.
+  static let maximumEndpoints = 64
+  static let maximumMonitors = 8
 
   struct Resources {
     var endpoints: [Int: RPMsgEndpoint] = [:]

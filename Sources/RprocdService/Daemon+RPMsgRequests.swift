@@ -83,6 +83,11 @@ extension Daemon {
   /// An endpoint owned by `client`: its messages become `message` events.
   func openEndpoint(_ request: Request, for client: ClientConnection) async throws(Refusal) -> EndpointOpened {
     let one = try find(request.processor)
+    let open = client.resources.withLock { $0.endpoints.count }
+    guard open < ClientConnection.maximumEndpoints else {
+      throw Refusal(
+        EMFILE, "EMFILE", "this connection has \(open) endpoints open, the most allowed; close one first")
+    }
     let bus: RPMsgBus
     do { bus = try await one.bus(vdev: request.index) } catch { throw Refusal(error) }
     let destination = try request.target.map { (t) throws(Refusal) in try self.destination(t, on: bus, of: one) } ?? .any

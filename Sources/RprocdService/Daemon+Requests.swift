@@ -109,6 +109,10 @@ extension Daemon {
       client.respond(id, Empty())
     case .monitor:
       let one = try find(request.processor)
+      let open = client.resources.withLock { $0.monitors.count }
+      guard open < ClientConnection.maximumMonitors else {
+        throw Refusal(EMFILE, "EMFILE", "this connection has \(open) monitors, the most allowed; unmonitor one first")
+      }
       let handle = client.newHandle()
       client.resources.withLock { $0.monitors[handle] = one.deviceName }
       one.traffic.add(handle, for: client)

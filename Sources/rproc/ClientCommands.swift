@@ -106,7 +106,10 @@ func changeState(_ operation: Request.Operation, _ name: String, _ client: Clien
 struct Firmware: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Choose the firmware a processor boots next (as echo FILE > firmware; only while offline).",
-    discussion: "FILE is a name inside the processor's firmware directory, or a path that lies inside it; anything else is refused.")
+    discussion: """
+      FILE is a name inside the processor's firmware directory (ti/ipu1.xem4), or a path \
+      starting with /, ./ or ../ that leads inside it; anything else is refused.
+      """)
 
   @Argument(help: "The processor (remoteproc0, its index or its name).")
   var name: String
@@ -118,9 +121,9 @@ struct Firmware: AsyncParsableCommand {
 
   func run() async throws {
     let connection = try await client.connect("rproc firmware")
-    // A relative path the user can see from here is sent whole, so the daemon checks where it leads.
+    // A path (not a name) is made absolute here, so the daemon checks where it leads.
     var given = file
-    if file.contains("/"), FileManager.default.fileExists(atPath: file) {
+    if file.hasPrefix("./") || file.hasPrefix("../") {
       given = URL(fileURLWithPath: file).standardizedFileURL.path
     }
     let summary = try await client.run("rproc firmware") { () throws(RprocdError) in

@@ -57,9 +57,15 @@ struct RprocdCommand: AsyncParsableCommand {
       }
       options.socketGroup = gid
     }
+    // A closed standard error must not end the daemon (its logs are only lost).
+    signal(SIGPIPE, SIG_IGN)
     var createdMount = false
     if let mount {
       let path = URL(fileURLWithPath: mount).standardizedFileURL.path
+      if Self.isMounted(path) {
+        Log.line("rprocd: \(path) is still mounted (did an earlier rprocd die?); unmount it first: umount -l \(path)")
+        throw ExitCode(1)
+      }
       if !FileManager.default.fileExists(atPath: path) {
         do {
           try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -93,6 +99,12 @@ struct RprocdCommand: AsyncParsableCommand {
     await daemon.stop()
     if createdMount, let path = options.mountPoint { try? FileManager.default.removeItem(atPath: path) }
     Log.line("rprocd: stopped")
+  }
+
+  /// Whether `path` is a mount point (from /proc/self/mounts).
+  static func isMounted(_ path: String) -> Bool {
+    let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+    return mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first == Substring(path) }
   }
 
   /// A group number, or the number of a group named in /etc/group.

@@ -81,6 +81,16 @@ struct SocketProtocolTests {
       #expect(await refusal(Request(.send, processor: "remoteproc1", target: "rpmsg-client-sample", payload: Data(count: 497))) == "EMSGSIZE")
       #expect(await refusal(Request(.start, processor: "remoteproc1")) == "EBUSY")
       #expect(await refusal(Request(.firmware, processor: "remoteproc1", name: "case-invert-rv32.elf")) == "EBUSY")
+      #expect(await refusal(Request(.endpointOpen, processor: "remoteproc1", address: 53)) == "EBUSY")
+      #expect(await refusal(Request(.endpointOpen, processor: "remoteproc1", name: String(repeating: "n", count: 32))) == "EINVAL")
+      // A connection holds at most 64 endpoints; closing one makes room.
+      var handles: [Int] = []
+      for _ in 0..<64 {
+        handles.append(try await client.request(Request(.endpointOpen, processor: "remoteproc1"), as: EndpointOpened.self).endpoint)
+      }
+      #expect(await refusal(Request(.endpointOpen, processor: "remoteproc1")) == "EMFILE")
+      _ = try await client.request(Request(.endpointClose, endpoint: handles[0]), as: Empty.self)
+      _ = try await client.request(Request(.endpointOpen, processor: "remoteproc1"), as: EndpointOpened.self)
     }
   }
 
