@@ -107,6 +107,65 @@ struct CommandLineTests {
     }
   }
 
+  @Test func rpmsgHelpIsStable() async throws {
+    let result = try await run(Self.rpmsg, ["--help"])
+    #expect(result.status == 0)
+    #expect(result.output == """
+        OVERVIEW: Talk to remote processors over rpmsg through rprocd: channels,
+        messages, endpoints, captures.
+
+        USAGE: rpmsg <subcommand>
+
+        OPTIONS:
+          -h, --help              Show help information.
+
+        SUBCOMMANDS:
+          list                    List the rpmsg channels the remote processors
+                                  announced.
+          send                    Send one message to a channel or address, from a
+                                  temporary endpoint; optionally wait for the reply.
+          listen                  Print every message to and from a processor as it
+                                  passes (like a live capture), until interrupted.
+          endpoint                Open an endpoint for as long as this runs (like
+                                  /dev/rpmsg_ctrl + /dev/rpmsgN): each line of standard
+                                  input is one message, each message received is one
+                                  line of output.
+          capture                 Write every message to and from a processor to a
+                                  pcapng file that Wireshark opens
+                                  (docs/pcapng-rpmsg.md).
+
+          See 'rpmsg help <subcommand>' for detailed help.
+
+        """)
+  }
+
+  static let canSwitchUser = geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+
+  @Test(.enabled(if: canSwitchUser, "needs root and setpriv (util-linux) to run a client as another user"))
+  func accessFollowsTheSocketsPermissionsAndThePeersCredentials() async throws {
+    try await withDaemon(mount: false) { (d: TestDaemon) async throws in
+      func asNobody(_ executable: String, _ arguments: [String]) async throws -> CommandResult {
+        try await run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", executable] + arguments)
+      }
+      // The socket is 0660 root:root: another user cannot connect at all.
+      let shut = try await asNobody(Self.rproc, ["list", "--socket", d.socket])
+      #expect(shut.status == 77, "\(shut.error)")
+      #expect(shut.error.contains("no permission to connect to \(d.socket)"))
+      // Let everyone in (as --socket-group lets a group in): they may look, not change.
+      try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: d.folder)
+      try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: d.socket)
+      let list = try await asNobody(Self.rproc, ["list", "--socket", d.socket])
+      #expect(list.status == 0, "\(list.error)")
+      #expect(list.output.contains("remoteproc0"))
+      let start = try await asNobody(Self.rproc, ["start", "remoteproc0", "--socket", d.socket])
+      #expect(start.status == 1)
+      #expect(start.error == "rproc start: start needs root or rprocd's own user (you are uid 65534) (EACCES)\n")
+      let listen = try await asNobody(Self.rpmsg, ["listen", "remoteproc1", "--socket", d.socket])
+      #expect(listen.error.contains("(EACCES)"))
+      #expect(await d.daemon.processors[0].state == .offline)
+    }
+  }
+
   @Test func withoutADaemonTheCommandsSayHowToStartIt() async throws {
     let socket = FileManager.default.temporaryDirectory.appendingPathComponent("no-rprocd-\(UUID().uuidString).sock").path
     let result = try await run(Self.rproc, ["list", "--socket", socket])
