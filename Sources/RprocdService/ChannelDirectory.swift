@@ -31,10 +31,11 @@ final class ChannelDirectory: Sendable {
   /// Starts following a new bus of this processor (vdev `vdev`, Linux's `virtio<virtio>`).
   func follow(_ bus: RPMsgBus, vdev: Int, virtio: Int) {
     buses.withLock { $0.append((vdev, virtio, bus)) }
-    bus.observeChannels { [self] event in
+    // Weak: the directory keeps its buses, so a strong capture would be a cycle.
+    bus.observeChannels { [weak self] event in
       switch event {
-      case .added(let channel): added(channel, vdev: vdev, virtio: virtio)
-      case .removed(let channel, _): removed(channel)
+      case .added(let channel): self?.added(channel, vdev: vdev, virtio: virtio)
+      case .removed(let channel, _): self?.removed(channel)
       }
     }
   }
