@@ -1,4 +1,5 @@
 import CSystemShims
+import Dispatch
 import Foundation
 import Glibc
 import RprocdProtocol
@@ -43,9 +44,21 @@ public final class RprocdConnection: Sendable {
       var ended: RprocdError?
     }
     let state = Mutex(State())
-    let sendLock = Mutex(())
+    /// Frames for the writer thread (sends never block a task), and whether it should end.
+    let outgoing = Mutex<(frames: [[UInt8]], ended: Bool)>(([], false))
+    let outgoingReady = DispatchSemaphore(value: 0)
     let eventSink: AsyncStream<RprocdEvent>.Continuation
     init(eventSink: AsyncStream<RprocdEvent>.Continuation) { self.eventSink = eventSink }
+
+    func send(_ frame: [UInt8]) {
+      outgoing.withLock { $0.frames.append(frame) }
+      outgoingReady.signal()
+    }
+
+    func endSending() {
+      outgoing.withLock { $0.ended = true }
+      outgoingReady.signal()
+    }
   }
 
   private init(path: String, socket: UnixSocket, shared: Shared, events: AsyncStream<RprocdEvent>, hello: HelloResult) {
@@ -69,6 +82,9 @@ public final class RprocdConnection: Sendable {
     let reader = Thread { Self.readLoop(socket: socket, shared: shared) }
     reader.name = "rprocd-client"
     reader.start()
+    let writer = Thread { Self.writeLoop(socket: socket, shared: shared) }
+    writer.name = "rprocd-client-out"
+    writer.start()
     let helloJSON: [UInt8]
     do {
       helloJSON = try await exchange(
@@ -124,17 +140,31 @@ public final class RprocdConnection: Sendable {
           return nil
         }
         if let ended { return continuation.resume(throwing: ended) }
-        do {
-          try shared.sendLock.withLock { _ throws(RprocdError) in try socket.send(frame) }
-        } catch {
-          // The reader sees the end of the connection and fails every waiting request.
-          socket.shutdown()
-        }
+        shared.send(frame)
       }
     } catch let error as RprocdError {
       throw error
     } catch {
       throw RprocdError(.closed, "\(error)")
+    }
+  }
+
+  /// Sends queued frames in order until the connection ends; a failed send ends it (the
+  /// reader then fails every waiting request).
+  static func writeLoop(socket: UnixSocket, shared: Shared) {
+    while true {
+      shared.outgoingReady.wait()
+      let (frames, ended) = shared.outgoing.withLock { state in
+        defer { state.frames = [] }
+        return (state.frames, state.ended)
+      }
+      if ended { return }
+      for frame in frames {
+        do { try socket.send(frame) } catch {
+          socket.shutdown()
+          return
+        }
+      }
     }
   }
 
@@ -186,6 +216,7 @@ public final class RprocdConnection: Sendable {
     }
     for continuation in waiting.values { continuation.resume(throwing: ending) }
     shared.eventSink.finish()
+    shared.endSending()
   }
 
   static func deliverEvent(_ name: String, _ frame: [UInt8], _ shared: Shared) {

@@ -30,16 +30,16 @@ struct SocketProtocolTests {
         ("random bytes", (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }, "EMSGSIZE"),
       ]
       for (what, bytes, code) in garbage {
-        let raw = try RawClient(d.socket)
-        try raw.send(bytes)
+        let raw = try await RawClient(d.socket)
+        try await raw.send(bytes)
         let frames = try await raw.framesUntilClosed()
         #expect(frames.count == 1, "\(what)")
         #expect(frames.first?.id == nil, "\(what)")
         #expect(frames.first?.error?.code == code, "\(what): \(String(describing: frames.first?.error))")
       }
       // A half-written frame, then nothing: the client goes away.
-      let partial = try RawClient(d.socket)
-      try partial.send([0, 0, 0, 40] + Array("{\"id\":".utf8))
+      let partial = try await RawClient(d.socket)
+      try await partial.send([0, 0, 0, 40] + Array("{\"id\":".utf8))
       partial.close()
 
       #expect(await eventually { d.daemon.clientCount == 1 }, "\(d.daemon.clientCount) clients")
@@ -173,9 +173,9 @@ struct SocketProtocolTests {
       let bus = try #require(await busOfRemoteproc1(d))
       let endpointsBefore = bus.endpointCount
       for round in 0..<3 {
-        let raw = try RawClient(d.socket)
-        _ = try raw.hello()
-        try raw.send(Request(id: 2, .endpointOpen, processor: "remoteproc1", target: "rpmsg-client-sample"))
+        let raw = try await RawClient(d.socket)
+        _ = try await raw.hello()
+        try await raw.send(Request(id: 2, .endpointOpen, processor: "remoteproc1", target: "rpmsg-client-sample"))
         // A burst of sends and a temporary-endpoint send, then gone without reading a reply,
         // in the middle of a frame on the last round.
         var burst: [UInt8] = []
@@ -184,7 +184,7 @@ struct SocketProtocolTests {
           burst += try ProtocolJSON.frame(Request(id: 100 + i, .send, processor: "remoteproc1", target: "rpmsg-client-sample", payload: Data([1]), reply: true))
         }
         if round == 2 { burst += [0, 0, 1, 0, UInt8(ascii: "{")] }
-        try raw.send(burst)
+        try await raw.send(burst)
         raw.close()
       }
       #expect(await eventually { d.daemon.clientCount == 1 }, "\(d.daemon.clientCount) clients")

@@ -192,24 +192,44 @@ func isMounted(_ directory: String) -> Bool {
   return mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first == Substring(directory) }
 }
 
-/// A raw connection for speaking (and breaking) the protocol by hand.
+/// Runs a blocking call on a thread of its own, so it never holds a thread of the
+/// concurrency pool (the daemon in this process needs them to answer).
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  try await withCheckedThrowingContinuation { continuation in
+    let thread = Thread {
+      do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+    }
+    thread.start()
+  }
+}
+
+/// A raw connection for speaking (and breaking) the protocol by hand. Every socket call runs
+/// on a thread of its own.
 final class RawClient: Sendable {
   let socket: UnixSocket
   let decoder = Mutex(FrameDecoder(maximumFrameBytes: Frame.maximumResponseBytes))
 
-  init(_ path: String) throws {
-    socket = try UnixSocket.connect(path: path)
+  init(_ path: String) async throws {
+    socket = try await blocking { try UnixSocket.connect(path: path) }
   }
 
-  func send(_ bytes: [UInt8]) throws { try socket.send(bytes) }
-  func send(_ request: Request) throws { try socket.send(try ProtocolJSON.frame(request)) }
-  func hello() throws -> FrameHeader {
-    try send(Request(id: 1, .hello, version: Frame.protocolVersion, client: "raw"))
-    return try #require(try nextFrame())
+  func send(_ bytes: [UInt8]) async throws {
+    try await blocking { [socket] in try socket.send(bytes) }
   }
 
-  /// The next frame's header, or nil at end of stream. Blocks: call it from a detached task.
-  func nextFrame() throws -> FrameHeader? {
+  func send(_ request: Request) async throws { try await send(try ProtocolJSON.frame(request)) }
+
+  func hello() async throws -> FrameHeader {
+    try await send(Request(id: 1, .hello, version: Frame.protocolVersion, client: "raw"))
+    return try #require(try await nextFrame())
+  }
+
+  /// The next frame's header, or nil at end of stream.
+  func nextFrame() async throws -> FrameHeader? {
+    try await blocking { [self] in try readFrame() }
+  }
+
+  private func readFrame() throws -> FrameHeader? {
     while true {
       if let frame = try decoder.withLock({ (d) throws(RprocdError) in try d.next() }) {
         return try ProtocolJSON.decode(FrameHeader.self, from: frame)
@@ -222,11 +242,11 @@ final class RawClient: Sendable {
 
   /// Reads until the daemon hangs up; returns the frames it sent.
   func framesUntilClosed() async throws -> [FrameHeader] {
-    try await Task.detached { [self] in
+    try await blocking { [self] in
       var frames: [FrameHeader] = []
-      while let frame = try nextFrame() { frames.append(frame) }
+      while let frame = try readFrame() { frames.append(frame) }
       return frames
-    }.value
+    }
   }
 
   func close() {
