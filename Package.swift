@@ -105,7 +105,9 @@ let package = Package(
 
     // Measurements behind `rproc bench`, each against a baseline run in the same process.
     .target(
-      name: "RemoteprocBenchmarks", dependencies: ["Firmware", "SharedMemory", "RPMsg", "RemoteprocEmulated"],
+      name: "RemoteprocBenchmarks",
+      dependencies: ["Firmware", "SharedMemory", "RPMsg", "RemoteprocEmulated", "Remoteproc", "RemoteprocVirtio",
+                     "VirtioSerial", "Virtio"],
       swiftSettings: strict),
     // Counts heap allocations by interposing malloc; linked only into the rproc tool.
     .target(name: "CMallocCounter"),
@@ -194,7 +196,8 @@ let package = Package(
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
     .testTarget(
       name: "RemoteprocEmulatedTests",
-      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks", "Remoteproc"],
+      dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks", "Remoteproc",
+                     "RemoteprocVirtio", "VirtioSerial", "RPMsg", "RPMsgDrivers", "Virtio"],
       swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]

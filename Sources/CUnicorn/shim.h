@@ -43,4 +43,12 @@ static inline uc_err rproc_uc_set_cpu_model(uc_engine *uc, int model) {
   return uc_ctl_set_cpu_model(uc, model);
 }
 
+/** uc_ctl_exits_enable: `until` of uc_emu_start is ignored and only the (empty) exits list
+ *  stops the guest. Without it, every return from uc_emu_start invalidates the translation of
+ *  the page holding `until` (Unicorn 2.0.1 `resume_all_vcpus`), a TLB fill and a page walk
+ *  that cost microseconds per return. */
+static inline uc_err rproc_uc_exits_enable(uc_engine *uc) {
+  return uc_ctl_exits_enable(uc);
+}
+
 #endif

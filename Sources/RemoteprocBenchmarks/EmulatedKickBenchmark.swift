@@ -1,194 +1,154 @@
-import Firmware
+import Remoteproc
 import RemoteprocEmulated
-import SharedMemory
-import Synchronization
 
-/// The emulated-core kick round trip: the host sends 32 bytes to the case-invert firmware's
-/// serial port, kicks, and waits until the firmware's doorbell for the inverted reply has been
-/// delivered to the host (its `guestKicked` handler ran). Host and guest run on different
-/// threads, as they do under the remoteproc core. Behind `rproc bench emulated-kick`.
+/// The emulated-core kick round trip and echo throughput, through the product's own stack:
+/// the remoteproc core (`RemoteprocRegistry`) boots the real example firmware on an
+/// ``EmulatedPlatform`` with `RemoteprocVirtioDrivers`, and the host talks to it with the
+/// real `VirtioSerialPort` and `RPMsgBus`. Behind `rproc bench emulated-kick`.
+///
+/// - Round trip: 32 bytes written to case-invert's serial port (virtio id 11), the kick, the
+///   firmware's interrupt, the case-inverted reply in a receive buffer, its doorbell, and the
+///   host's receive closure checking the reply. Measured twice:
+///   - *single-thread* (`rtt_ns_*`): the host's logic runs on the core's owner thread (the
+///     receive closure issues the next request; `EmulatedCore.perform` issues the first), so
+///     kicks need no thread hand-off;
+///   - *cross-thread* (`cross_thread_rtt_ns_*`): a host thread writes and spins until the
+///     owner thread has delivered the reply, as an application thread would.
+/// - Echo throughput (`echo_msgs_per_s`): 32-byte messages to rpmsg-echo's
+///   `rpmsg-client-sample` endpoint with every transmit buffer in flight, single-thread; the
+///   median of five floods.
+/// - Guest speed (`guest_mips`): guest instructions per round trip (counted in a separate
+///   run with a code hook) over the time spent in guest code per round trip (measured in a
+///   third run), so neither measurement disturbs the other or the round trip.
 public struct EmulatedKickBenchmark: Sendable {
   public struct Result: Codable, Sendable {
     public var machine: String
+    /// Single-thread round trip, median and 99th percentile.
     public var rtt_ns_p50: Double
     public var rtt_ns_p99: Double
+    /// The same round trip with the host on another thread.
+    public var cross_thread_rtt_ns_p50: Double
+    public var cross_thread_rtt_ns_p99: Double
+    /// Times the owner thread slept on its futex during the cross-thread run.
+    public var cross_thread_owner_sleeps: UInt64
+    public var echo_msgs_per_s: Double
+    /// Millions of guest instructions per second of guest execution.
+    public var guest_mips: Double
+    public var guest_instructions_per_round_trip: Double
+    public var guest_ns_per_round_trip: Double
+    /// Timed round trips per mode (after the warm-up).
     public var round_trips: Int
-    /// Host kicks delivered as guest interrupts, per round trip.
-    public var interrupts_per_round_trip: Double
-    /// Times the core's owner thread slept (an idle that outlasted its poll).
-    public var owner_sleeps: UInt64
-    /// Guest basic blocks executed per round trip (firmware work, interrupt entry included).
-    public var guest_blocks_per_round_trip: Double
+    public var echo_messages: Int
   }
 
   public struct Failure: Error, CustomStringConvertible {
     public var description: String
+    init(_ description: String) { self.description = description }
   }
 
   public var machine: EmulatedMachine
-  /// The case-invert image for `machine` (firmware/build/case-invert-<machine>.elf).
-  public var firmware: ELFImage
+  /// Where `case-invert-<machine>.elf` and `rpmsg-echo-<machine>.elf` are (`firmware/build`).
+  public var firmwareDirectory: String
   public var roundTrips: Int
+  public var echoMessages: Int
+  /// Untimed round trips first (the translation cache fills up).
+  public var warmUp: Int
   public var payload: [UInt8]
-  public var options: EmulatedCore.Options
 
   public init(
-    machine: EmulatedMachine, firmware: ELFImage, roundTrips: Int = 2000,
-    payload: [UInt8] = Array("The Quick Brown Fox, 0123456789!".utf8),
-    options: EmulatedCore.Options = .init(watchdogTimeout: nil)
+    machine: EmulatedMachine, firmwareDirectory: String, roundTrips: Int = 10_000,
+    echoMessages: Int = 20_000, warmUp: Int = 200,
+    payload: [UInt8] = Array("The Quick Brown Fox, 0123456789!".utf8)
   ) {
     self.machine = machine
-    self.firmware = firmware
+    self.firmwareDirectory = firmwareDirectory
     self.roundTrips = roundTrips
+    self.echoMessages = echoMessages
+    self.warmUp = warmUp
     self.payload = payload
-    self.options = options
   }
 
-  final class Doorbells: Sendable {
-    let count = Atomic<Int>(0)
+  public func run() async throws -> Result {
+    guard roundTrips > 0, echoMessages > 0, warmUp >= 0, !payload.isEmpty, payload.count <= 496 else {
+      throw Failure("round trips and echo messages must be positive, the payload 1…496 bytes")
+    }
+    let quiet = EmulatedCore.Options(watchdogTimeout: nil)
+
+    let serial = try await SerialSession(self, options: quiet)
+    _ = try await serial.singleThread(warmUp)
+    let single = try await serial.singleThread(roundTrips)
+    _ = try await serial.crossThread(warmUp)
+    let sleepsBefore = serial.platform.core.statistics.sleeps
+    let cross = try await serial.crossThread(roundTrips)
+    let sleeps = serial.platform.core.statistics.sleeps - sleepsBefore
+    await serial.close()
+
+    // guest_mips: the guest's share of a round trip, and its instruction count, each from
+    // its own run (the code hook would slow the timed run several times over). Guest time is
+    // the median over batches of 200 round trips, so a batch in which this shared machine
+    // preempted the owner thread does not count.
+    let batch = 200
+    let profiled = max(1, min(roundTrips, 2_000) / batch) * batch
+    var timing = quiet
+    timing.measuresGuestTime = true
+    let timed = try await SerialSession(self, options: timing)
+    _ = try await timed.singleThread(warmUp)
+    var batchTimes: [Int64] = []
+    for _ in 0..<(profiled / batch) {
+      let before = timed.platform.core.statistics.guestTime
+      _ = try await timed.singleThread(batch)
+      batchTimes.append(nanoseconds(timed.platform.core.statistics.guestTime - before))
+    }
+    await timed.close()
+    var counting = quiet
+    counting.countsInstructions = true
+    let counted = try await SerialSession(self, options: counting)
+    _ = try await counted.singleThread(warmUp)
+    let instructionsBefore = counted.platform.core.statistics.instructions
+    _ = try await counted.singleThread(profiled)
+    let instructions = counted.platform.core.statistics.instructions - instructionsBefore
+    await counted.close()
+
+    // Echo throughput: the median of five floods of a fifth of the messages each.
+    let echo = try await EchoSession(self, options: quiet)
+    let flood = max(1, echoMessages / 5)
+    var rates: [Int64] = []
+    for _ in 0..<5 {
+      rates.append(Int64(Double(flood) / (try await echo.flood(flood))))
+    }
+    await echo.close()
+
+    let guestNanoseconds = percentile(batchTimes, 50) / Double(batch)
+    let instructionsPerRoundTrip = Double(instructions) / Double(profiled)
+    return Result(
+      machine: machine.name,
+      rtt_ns_p50: percentile(single, 50), rtt_ns_p99: percentile(single, 99),
+      cross_thread_rtt_ns_p50: percentile(cross, 50), cross_thread_rtt_ns_p99: percentile(cross, 99),
+      cross_thread_owner_sleeps: sleeps,
+      echo_msgs_per_s: percentile(rates, 50),
+      guest_mips: instructionsPerRoundTrip / guestNanoseconds * 1_000,
+      guest_instructions_per_round_trip: instructionsPerRoundTrip,
+      guest_ns_per_round_trip: guestNanoseconds,
+      round_trips: roundTrips, echo_messages: 5 * flood)
   }
 
-  public func run() throws -> Result {
-    let core = try EmulatedCore(machine: machine, options: options)
-    try firmware.loadSegments { core.memory(forDeviceAddress: $0, length: $1) }
-    guard let location = try firmware.resourceTable(), let address = location.loadedDeviceAddress,
-      let tableMemory = core.memory(forDeviceAddress: address, length: location.table.byteCount)
-    else { throw Failure(description: "the firmware has no loadable resource table") }
-    let table = try LoadedResourceTable(table: location.table, region: tableMemory)
-    guard
-      let (entry, device) = table.table.entries.lazy.compactMap({ entry -> (ResourceEntry, VirtioDeviceResource)? in
-        if case .virtioDevice(let device) = entry.kind, device.id == 11 { return (entry, device) }
-        return nil
-      }).first, device.vrings.count == 2, let window = core.carveoutWindows.first
-    else { throw Failure(description: "the firmware has no rproc serial vdev (virtio id 11)") }
-
-    // The serial handshake (Linux: rproc_virtio + virtio_console), by hand.
-    var next = window.deviceAddress
-    func allocate(_ size: Int) throws -> (UInt64, MemoryRegion) {
-      let address = (next + 4095) & ~4095
-      next = address + UInt64(size)
-      guard let memory = core.memory(forDeviceAddress: address, length: size) else {
-        throw Failure(description: "carveout window exhausted")
-      }
-      return (address, memory)
-    }
-    let order = machine.byteOrder
-    try table.setVirtioStatus(entry, 1)
-    try table.setVirtioStatus(entry, 3)
-    try table.setGuestFeatures(entry, device.deviceFeatures & (1 << 29))
-    var queues: [HostQueue] = []
-    for (index, vring) in device.vrings.enumerated() {
-      let count = Int(vring.count)
-      let (ringAddress, ringMemory) = try allocate(HostQueue.byteCount(count: count, alignment: Int(vring.alignment)))
-      let (bufferAddress, bufferMemory) = try allocate(count * 4096)
-      queues.append(try HostQueue(ring: ringMemory, count: count, alignment: Int(vring.alignment),
-                                  buffers: bufferAddress, bufferMemory: bufferMemory, order: order))
-      try table.setVring(entry, ring: index, deviceAddress: UInt32(ringAddress),
-                         physicalAddress: UInt32(ringAddress), notifyID: UInt32(index))
-    }
-    var receive = queues[0]
-    var transmit = queues[1]
-    for slot in 0..<receive.count { try receive.post(slot, length: 4096, writable: true) }
-    try table.setVirtioStatus(entry, 7)
-
-    let doorbells = Doorbells()
-    try core.start(
-      entry: firmware.entryPoint,
-      events: .init(guestKicked: { _ in doorbells.count.add(1, ordering: .releasing) }, crashed: { _ in }))
-    defer { core.stop() }
-    core.kick(notifyId: 0)
-
-    var samples: [Double] = []
-    samples.reserveCapacity(roundTrips)
-    let clock = ContinuousClock()
-    let expected = payload.map { byte -> UInt8 in
+  /// The expected reply: ASCII letters with their case inverted, every other byte as is.
+  var invertedPayload: [UInt8] {
+    payload.map { byte in
       let lower = byte | 0x20
       return lower >= 0x61 && lower <= 0x7A ? byte ^ 0x20 : byte
     }
-    let before = core.statistics
-    for round in 0..<(roundTrips + 100) {
-      let slot = round % transmit.count
-      try transmit.bufferMemory.write(payload, at: slot * 4096)
-      while try transmit.takeUsed() != nil {}
-      let seen = doorbells.count.load(ordering: .acquiring)
-      let start = clock.now
-      try transmit.post(slot, length: payload.count, writable: false)
-      core.kick(notifyId: 1)
-      var reply: (index: Int, length: Int)?
-      while reply == nil {
-        if doorbells.count.load(ordering: .acquiring) != seen { reply = try receive.takeUsed() }
-        if reply == nil, case .crashed(let report) = core.state {
-          throw Failure(description: "the firmware crashed: \(report)")
-        }
-      }
-      let elapsed = clock.now - start
-      guard let (index, length) = reply, length == payload.count,
-        try receive.bufferMemory.bytesEqual(expected.span, at: index * 4096)
-      else { throw Failure(description: "round trip \(round): wrong reply") }
-      try receive.post(index, length: 4096, writable: true)
-      core.kick(notifyId: 0)
-      if round >= 100 {  // the first hundred warm the translation cache up
-        let (seconds, attoseconds) = elapsed.components
-        samples.append(Double(seconds) * 1e9 + Double(attoseconds) / 1e9)
-      }
-    }
-    samples.sort()
-    let statistics = core.statistics
-    return Result(
-      machine: machine.name, rtt_ns_p50: samples[samples.count / 2],
-      rtt_ns_p99: samples[min(samples.count - 1, samples.count * 99 / 100)],
-      round_trips: roundTrips,
-      interrupts_per_round_trip: Double(statistics.interruptsDelivered - before.interruptsDelivered)
-        / Double(roundTrips + 100),
-      owner_sleeps: statistics.sleeps,
-      guest_blocks_per_round_trip: Double(statistics.blocks - before.blocks) / Double(roundTrips + 100))
   }
 }
 
-/// The driver side of one split vring for the benchmark (buffers of 4 KiB, one per descriptor).
-struct HostQueue {
-  let ring: MemoryRegion
-  let count: Int
-  let usedOffset: Int
-  let buffers: UInt64
-  let bufferMemory: MemoryRegion
-  let order: ByteOrder
-  var availIndex: UInt16 = 0
-  var lastUsed: UInt16 = 0
+func nanoseconds(_ duration: Duration) -> Int64 {
+  let (seconds, attoseconds) = duration.components
+  return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+}
 
-  /// Linux: `vring_size(num, align)`.
-  static func byteCount(count: Int, alignment: Int) -> Int {
-    ((16 * count + 2 * (3 + count) + alignment - 1) & ~(alignment - 1)) + 6 + 8 * count
-  }
-
-  init(ring: MemoryRegion, count: Int, alignment: Int, buffers: UInt64, bufferMemory: MemoryRegion,
-       order: ByteOrder) throws {
-    self.ring = ring
-    self.count = count
-    self.usedOffset = (16 * count + 2 * (3 + count) + alignment - 1) & ~(alignment - 1)
-    self.buffers = buffers
-    self.bufferMemory = bufferMemory
-    self.order = order
-    try ring.fill(0, at: 0, count: ring.count)
-  }
-
-  mutating func post(_ slot: Int, length: Int, writable: Bool) throws {
-    try ring.store(buffers + UInt64(slot * 4096), at: 16 * slot, order: order)
-    try ring.store(UInt32(length), at: 16 * slot + 8, order: order)
-    try ring.store(UInt16(writable ? 2 : 0), at: 16 * slot + 12, order: order)
-    try ring.store(UInt16(slot), at: 16 * count + 4 + 2 * (Int(availIndex) % count), order: order)
-    availIndex &+= 1
-    try ring.storeRelease(availIndex, at: 16 * count + 2, order: order)
-  }
-
-  mutating func takeUsed() throws -> (index: Int, length: Int)? {
-    guard try ring.loadAcquire(UInt16.self, at: usedOffset + 2, order: order) != lastUsed else { return nil }
-    let element = usedOffset + 4 + 8 * (Int(lastUsed) % count)
-    let index = Int(try ring.load(UInt32.self, at: element, order: order))
-    let length = Int(try ring.load(UInt32.self, at: element + 4, order: order))
-    lastUsed &+= 1
-    try ring.store(lastUsed, at: 16 * count + 4 + 2 * count, order: order)  // used_event
-    guard index < count else { throw EmulatedKickBenchmark.Failure(description: "used id \(index) of \(count)") }
-    return (index, length)
-  }
+/// The `p`th percentile (nearest rank) of samples in nanoseconds.
+func percentile(_ samples: [Int64], _ p: Int) -> Double {
+  let sorted = samples.sorted()
+  guard !sorted.isEmpty else { return 0 }
+  return Double(sorted[min(sorted.count - 1, sorted.count * p / 100)])
 }

@@ -31,6 +31,7 @@ extension EmulatedCore {
         $0.events = events
         $0.detachedDoorbells = 0
       }
+      control.work.withLock { $0.removeAll() }
       runners.withLock { $0[slot] = runner }
       let error = rproc_emu_thread_spawn(slot) { slot in Runner.threadMain(slot: slot) }
       guard error == 0 else {
@@ -102,6 +103,8 @@ extension EmulatedCore {
     }
     rproc_emu_configure_watchdog(slot, options.watchdogTimeout.map(nanoseconds) ?? 0)
     rproc_emu_configure_idle_spin(slot, nanoseconds(options.idleSpin))
+    rproc_emu_configure_profiling(
+      slot, options.countsInstructions ? 1 : 0, options.measuresGuestTime ? 1 : 0)
   }
 }
 
@@ -155,6 +158,10 @@ final class Runner: Sendable {
     while true {
       let result = rproc_emu_run(slot)
       dispatch(rproc_emu_take_doorbells(slot))
+      if result == RPROC_EMU_RUN_WORK {
+        runWork()
+        continue
+      }
       guard result == RPROC_EMU_RUN_DOORBELL else {
         let report = result == RPROC_EMU_RUN_CRASHED ? CrashReport(slot: slot) : nil
         rproc_emu_close(slot)
@@ -200,6 +207,17 @@ final class Runner: Sendable {
       bits &= bits - 1
       events.guestKicked(id)
     }
+  }
+
+  /// Runs the host work queued so far, oldest first (work queued meanwhile runs next time).
+  func runWork() {
+    let batch = control.work.withLock { queue -> [@Sendable () -> Void] in
+      defer { queue.removeAll(keepingCapacity: true) }
+      return queue
+    }
+    guard !batch.isEmpty else { return }
+    control.workRuns.add(1, ordering: .relaxed)
+    for work in batch { work() }
   }
 
   func crashed(_ report: CrashReport) {

@@ -24,10 +24,21 @@ public final class EmulatedCore: Sendable {
     /// How long the owner thread polls for a kick before it sleeps (waking a sleeping thread
     /// costs ~20 µs on a small VM; polling costs a host CPU for this long after each idle).
     public var idleSpin: Duration
+    /// Count every guest instruction in ``Statistics/instructions`` (a Unicorn code hook:
+    /// the guest runs several times slower). For measurements only.
+    public var countsInstructions: Bool
+    /// Add the time spent running guest code to ``Statistics/guestTime`` (two clock reads
+    /// per return from the emulator). For measurements only.
+    public var measuresGuestTime: Bool
 
-    public init(watchdogTimeout: Duration? = .seconds(2), idleSpin: Duration = .microseconds(50)) {
+    public init(
+      watchdogTimeout: Duration? = .seconds(2), idleSpin: Duration = .microseconds(50),
+      countsInstructions: Bool = false, measuresGuestTime: Bool = false
+    ) {
       self.watchdogTimeout = watchdogTimeout
       self.idleSpin = idleSpin
+      self.countsInstructions = countsInstructions
+      self.measuresGuestTime = measuresGuestTime
     }
   }
 
@@ -76,6 +87,13 @@ public final class EmulatedCore: Sendable {
     public var sleeps: UInt64
     /// Times Unicorn returned with neither a halt, a hook nor an error (the guest resumed).
     public var spuriousExits: UInt64
+    /// Guest instructions executed; 0 unless ``Options/countsInstructions``.
+    public var instructions: UInt64
+    /// Time the owner thread spent running guest code; zero unless
+    /// ``Options/measuresGuestTime``.
+    public var guestTime: Duration
+    /// Batches of host work (``perform(_:)``) the owner thread ran.
+    public var hostWorkRuns: UInt64
   }
 
   public let machine: EmulatedMachine
@@ -173,7 +191,10 @@ public final class EmulatedCore: Sendable {
       blocks: value(RPROC_EMU_STAT_BLOCKS), interruptsDelivered: value(RPROC_EMU_STAT_INTERRUPTS),
       idles: value(RPROC_EMU_STAT_IDLES), doorbells: value(RPROC_EMU_STAT_DOORBELLS),
       kicks: value(RPROC_EMU_STAT_KICKS), sleeps: value(RPROC_EMU_STAT_SLEEPS),
-      spuriousExits: value(RPROC_EMU_STAT_SPURIOUS_EXITS))
+      spuriousExits: value(RPROC_EMU_STAT_SPURIOUS_EXITS),
+      instructions: value(RPROC_EMU_STAT_INSTRUCTIONS),
+      guestTime: .nanoseconds(Int64(truncatingIfNeeded: value(RPROC_EMU_STAT_GUEST_NS))),
+      hostWorkRuns: control.workRuns.load(ordering: .relaxed))
   }
 
   /// Stops delivering guest events (Linux: `rproc_ops.detach`): the guest keeps running, and
@@ -205,6 +226,9 @@ final class CoreControl: Sendable {
 
   /// Taken briefly by every thread, the owner thread included.
   let state = Mutex(Shared())
+  /// Host work queued for the owner thread (``EmulatedCore/perform(_:)``), in order.
+  let work = Mutex<[@Sendable () -> Void]>([])
+  let workRuns = Atomic<UInt64>(0)
   /// Serializes start and stop, and is held while joining the owner thread; the owner thread
   /// never takes it. True while a thread has been spawned and not yet joined.
   let lifecycle = Mutex(false)

@@ -57,12 +57,19 @@ public final class RemoteprocVirtioDrivers: VirtioDriverFactory {
 
   /// The rpmsg bus of `processor`'s vdev `index`, once the core made it.
   public func bus(processor: String, index: Int) -> RPMsgBus? {
-    devices.withLock { $0["\(processor)/\(index)"] } as? RPMsgBus
+    devices.withLock { $0[Self.key(processor, index, "rpmsg")] } as? RPMsgBus
   }
 
   /// The serial port of `processor`'s vdev `index`, once the core made it.
   public func serialPort(processor: String, index: Int) -> VirtioSerialPort? {
-    devices.withLock { $0["\(processor)/\(index)"] } as? VirtioSerialPort
+    devices.withLock { $0[Self.key(processor, index, "serial")] } as? VirtioSerialPort
+  }
+
+  /// Devices are kept per processor, vdev index *and kind*: a firmware change that puts an
+  /// rpmsg vdev where a serial port was must not drop the port, which comes back (with its
+  /// users) when a serial firmware is loaded again.
+  static func key(_ processor: String, _ index: Int, _ kind: String) -> String {
+    "\(processor)/\(index)/\(kind)"
   }
 
   public func bufferPoolSize(for device: Firmware.VirtioDeviceResource) -> Int? {
@@ -83,10 +90,20 @@ public final class RemoteprocVirtioDrivers: VirtioDriverFactory {
   public func makeDriver(
     _ context: VirtioDeviceContext, notifier: RemoteprocNotifier
   ) throws(RemoteprocError) -> any RemoteprocSubdevice {
-    let key = "\(context.processorName)/\(context.index)"
     let processor = context.processorName, index = context.index
+    // Both drivers need exactly two vrings; say so here, where the reason is known (without
+    // them bufferPoolSize asked for no pool, and starting would only find it missing).
+    let vringCount = context.resource.vrings.count
+    if context.resource.id == RPMsgBus.virtioDeviceID || context.resource.id == VirtioSerialPort.remoteprocSerialID
+      || context.resource.id == VirtioSerialPort.consoleID, vringCount != 2 {
+      let what = context.resource.id == RPMsgBus.virtioDeviceID ? "an rpmsg bus" : "a serial port"
+      throw RemoteprocError(
+        .badResourceTable,
+        "\(processor) vdev \(index) (virtio id \(context.resource.id)): \(what) needs 2 vrings, the vdev has \(vringCount)")
+    }
     switch context.resource.id {
     case RPMsgBus.virtioDeviceID:
+      let key = Self.key(processor, index, "rpmsg")
       let (bus, isNew) = devices.withLock { d -> (RPMsgBus, Bool) in
         if let bus = d[key] as? RPMsgBus { return (bus, false) }
         let bus = RPMsgBus(role: .host, features: features, notify: context.kick, log: log)
@@ -100,6 +117,7 @@ public final class RemoteprocVirtioDrivers: VirtioDriverFactory {
       return VirtioSubdevice(context: context, notifier: notifier, device: .rpmsg(bus))
     case VirtioSerialPort.remoteprocSerialID, VirtioSerialPort.consoleID:
       let receive = serialReceive
+      let key = Self.key(processor, index, "serial")
       let (port, isNew) = devices.withLock { d -> (VirtioSerialPort, Bool) in
         if let port = d[key] as? VirtioSerialPort { return (port, false) }
         let port = VirtioSerialPort(

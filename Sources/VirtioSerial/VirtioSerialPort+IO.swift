@@ -127,7 +127,12 @@ extension VirtioSerialPort {
           throw VirtioError(.noSpace, "no transmit buffer came free before the deadline")
         }
         guard await waitForTransmitBuffer(deadline: deadline) else {
-          throw VirtioError(.invalidState, "the serial port was reset or the wait timed out")
+          guard isRunning else {
+            throw VirtioError(.invalidState, "the serial port was reset while waiting for a transmit buffer")
+          }
+          throw VirtioError(
+            .noSpace, "no transmit buffer came free before the deadline (\(bytes.count - rest.count) of "
+              + "\(bytes.count) bytes sent in \(timeout))")
         }
       }
     }

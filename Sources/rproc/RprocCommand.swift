@@ -15,5 +15,5 @@ struct RprocCommand: AsyncParsableCommand {
 struct Bench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure the stack against baselines run in the same process.",
-    subcommands: [ELFLoad.self, RPMsgLoopback.self])
+    subcommands: [ELFLoad.self, RPMsgLoopback.self, EmulatedKick.self])
 }

@@ -48,7 +48,7 @@ struct BadInputTests {
     try host.waitForTrace("refused")
     // The port still works.
     try port.send(Array("still Here".utf8))
-    try eventually("the reply after the refused descriptor") {
+    eventually("the reply after the refused descriptor") {
       String(decoding: port.receivedBytes, as: UTF8.self) == "STILL hERE"
     }
     // An avail index far ahead of the ring: the firmware gives the ring up, without crashing.

@@ -42,7 +42,7 @@ struct EmulatedCoreTests {
     for line in lines {
       try port.send(line)
       expected += invertedCase(line)
-      try eventually("the inverted reply of \(line.count) bytes") { port.receivedBytes.count >= expected.count }
+      eventually("the inverted reply of \(line.count) bytes") { port.receivedBytes.count >= expected.count }
     }
     #expect(port.receivedBytes.count == expected.count)
     #expect(port.receivedBytes.elementsEqual(expected), "replies differ from the inverted input")
@@ -117,7 +117,7 @@ struct EmulatedCoreTests {
       try armPort.send(text)
     }
     let total = (0..<50).reduce(0) { $0 + "round \($1) on two Cores".utf8.count }
-    try eventually("both cores to answer") {
+    eventually("both cores to answer") {
       mipsPort.receivedBytes.count == total && armPort.receivedBytes.count == total
     }
     #expect(mipsPort.receivedBytes.elementsEqual(armPort.receivedBytes))

@@ -2,20 +2,32 @@ import RemoteprocBenchmarks
 import RemoteprocEmulated
 import Testing
 
-/// The benchmark's code path, on every machine: every reply is checked inside `run()`; the
-/// figures are printed, never asserted (speed is for `rproc bench`, not for tests).
+/// The benchmark's code path, on every machine: every reply and every echo is checked inside
+/// `run()`; the figures are printed, never asserted (speed is for `rproc bench`, not tests).
 @Suite(.enabled(if: FirmwareImages.canRun), .serialized)
 struct EmulatedKickBenchmarkTests {
   @Test(arguments: EmulatedMachine.all)
-  func roundTripsThroughCaseInvert(machine: EmulatedMachine) throws {
+  func roundTripsAndEchoesThroughTheRealStack(machine: EmulatedMachine) async throws {
+    try FirmwareImages.requireImages()
     let benchmark = EmulatedKickBenchmark(
-      machine: machine, firmware: try FirmwareImages.image("case-invert", for: machine), roundTrips: 200)
-    let result = try benchmark.run()
-    #expect(result.round_trips == 200)
+      machine: machine, firmwareDirectory: FirmwareImages.buildDirectory.path, roundTrips: 200,
+      echoMessages: 200, warmUp: 20)
+    let result = try await benchmark.run()
+    #expect(result.machine == machine.name)
+    #expect(result.round_trips == 200 && result.echo_messages == 200)
     #expect(result.rtt_ns_p50 > 0 && result.rtt_ns_p99 >= result.rtt_ns_p50)
-    #expect(result.interrupts_per_round_trip > 0)
-    print("emulated-kick \(machine.name): p50 \(Int(result.rtt_ns_p50)) ns, p99 \(Int(result.rtt_ns_p99)) ns, "
-      + "\(result.interrupts_per_round_trip) interrupts and \(result.guest_blocks_per_round_trip) blocks "
-      + "per round trip, owner slept \(result.owner_sleeps)×")
+    #expect(result.cross_thread_rtt_ns_p50 > 0 && result.cross_thread_rtt_ns_p99 >= result.cross_thread_rtt_ns_p50)
+    #expect(result.echo_msgs_per_s > 0)
+    // Counted with a code hook: the same firmware path every round trip.
+    #expect(result.guest_instructions_per_round_trip > 100)
+    #expect(result.guest_mips > 0)
+    print("emulated-kick \(machine.name): single-thread p50 \(Int(result.rtt_ns_p50)) ns, cross-thread p50 "
+      + "\(Int(result.cross_thread_rtt_ns_p50)) ns, echo \(Int(result.echo_msgs_per_s))/s, "
+      + "\(Int(result.guest_instructions_per_round_trip)) instructions per round trip")
+  }
+
+  @Test func invalidParametersAreRefused() async {
+    let benchmark = EmulatedKickBenchmark(machine: .riscv32, firmwareDirectory: "/nonexistent", roundTrips: 0)
+    await #expect(throws: EmulatedKickBenchmark.Failure.self) { try await benchmark.run() }
   }
 }

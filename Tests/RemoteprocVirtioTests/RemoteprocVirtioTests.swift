@@ -67,7 +67,7 @@ import Virtio
       name: "test-core", firmware: "fw.elf", platform: platform,
       firmwareStore: FirmwareStore(directories: [directory.path]), drivers: drivers
     ).processor
-    let name = await processor.deviceName
+    let name = processor.deviceName
 
     try await processor.boot()
     var reports = sample.finished.makeAsyncIterator()

@@ -9,8 +9,10 @@
  * record what happened and stop the emulator so that rproc_emu_run returns an event code.
  *
  * Threading: one owner thread per slot makes every Unicorn call (open/map/run/close and the
- * register accessors). Other threads may only call rproc_emu_kick, rproc_emu_request_stop,
- * rproc_emu_statistic and the thread functions; these touch atomics only.
+ * register accessors). Other threads may only call rproc_emu_kick, rproc_emu_post_work,
+ * rproc_emu_request_stop, rproc_emu_statistic and the thread functions; these touch atomics
+ * only. Called on the owner thread itself, rproc_emu_kick and rproc_emu_post_work wake nobody:
+ * the run loop sees them when the current event handler returns (single-thread mode).
  *
  * Emulated machine conventions (interrupt delivery, the mailbox) are documented in
  * docs/machines/ (one file per machine); the mailbox register offsets are below.
@@ -39,6 +41,7 @@
 #define RPROC_EMU_RUN_DOORBELL 1  /* the guest rang the doorbell: take the ids, run again */
 #define RPROC_EMU_RUN_CRASHED 2   /* read rproc_emu_crash_field; the engine must be closed */
 #define RPROC_EMU_RUN_STOPPED 3   /* rproc_emu_request_stop was honoured */
+#define RPROC_EMU_RUN_WORK 4      /* rproc_emu_post_work: run the host's work, then run again */
 
 /* Crash kinds (RPROC_EMU_CRASH_FIELD_KIND). */
 #define RPROC_EMU_CRASH_INVALID_INSTRUCTION 1
@@ -66,6 +69,9 @@
 #define RPROC_EMU_STAT_KICKS 4
 #define RPROC_EMU_STAT_SLEEPS 5
 #define RPROC_EMU_STAT_SPURIOUS_EXITS 6 /* uc_emu_start returned with no cause; resumed */
+#define RPROC_EMU_STAT_INSTRUCTIONS 7   /* only with instruction counting (profiling) */
+#define RPROC_EMU_STAT_GUEST_NS 8       /* time inside uc_emu_start, only with guest timing */
+#define RPROC_EMU_STAT_COUNT 9
 
 /** Reserves a slot (cross-thread state + engine holder). Returns the slot, or -1 if all
  *  RPROC_EMU_MAX_SLOTS are in use. */
@@ -92,6 +98,9 @@ void rproc_emu_configure_interrupts(int32_t slot, int32_t line, uint64_t magic_r
 void rproc_emu_configure_watchdog(int32_t slot, int64_t timeout_ns);
 /** How long the owner thread polls for a kick before it sleeps on a futex. */
 void rproc_emu_configure_idle_spin(int32_t slot, int64_t spin_ns);
+/** Profiling, read at the next rproc_emu_open: count every guest instruction (a UC_HOOK_CODE,
+ *  which slows the guest several times) and/or time every uc_emu_start (two clock reads). */
+void rproc_emu_configure_profiling(int32_t slot, int32_t count_instructions, int32_t time_guest);
 /** Closes the engine (uc_close). Safe when none is open. */
 void rproc_emu_close(int32_t slot);
 
@@ -111,6 +120,9 @@ uint64_t rproc_emu_crash_field(int32_t slot, int32_t field);
 
 /** Any thread: posts host→guest kicks (bit mask) and wakes the owner thread. */
 void rproc_emu_kick(int32_t slot, uint32_t mask);
+/** Any thread: asks rproc_emu_run to return RPROC_EMU_RUN_WORK at the next block boundary,
+ *  or at once when the guest idles, so that the owner thread runs work the host queued. */
+void rproc_emu_post_work(int32_t slot);
 /** Any thread: asks rproc_emu_run to return RPROC_EMU_RUN_STOPPED at the next block. */
 void rproc_emu_request_stop(int32_t slot);
 /** Any thread: a counter (RPROC_EMU_STAT_*). */

@@ -7,6 +7,10 @@
  *   invalid-instruction  bad-load  bad-store  misaligned  bad-fetch  hang  abort
  * A kick for notify id 30 (no vring has it) runs "bad-store": a crash a host can cause with no
  * virtio driver at all, for recovery tests of the remoteproc core alone.
+ * Three more commands write garbage into the ring the host reads back (the to-host vring of
+ * the device the command came on), then kick, for the host's broken-queue handling:
+ *   garbage-index (used.idx 1000 ahead)  garbage-id (a used id out of range)
+ *   garbage-length (a real buffer returned with more bytes than it holds)
  */
 #include <rproc/rproc.h>
 
@@ -48,13 +52,43 @@ static void say(const char *command, uint32_t pc) {
   rproc_trace_printf("crashy: %s at 0x%08x\n", command, pc);
 }
 
-/* Returns 1 when `text` was a command (and, except for unknown ones, never returns). */
-static int run_command(const char *text, uint32_t len) {
-  char command[24];
-  if (len == 0 || len >= sizeof command) return 0;
+/* Copies a received message into `command` (NUL-terminated, line end dropped); 0 if too long. */
+static int read_command(char command[24], const char *text, uint32_t len) {
+  if (len == 0 || len >= 24) return 0;
   rproc_copy(command, text, len);
   command[len] = 0;
   while (len && (command[len - 1] == '\n' || command[len - 1] == '\r')) command[--len] = 0;
+  return 1;
+}
+
+/* Returns 1 when `text` was a garbage command, after corrupting `ring` and kicking the host. */
+static int write_garbage(struct rproc_vring *ring, const char *text, uint32_t len) {
+  char command[24];
+  if (!read_command(command, text, len)) return 0;
+  if (!rproc_strncmp(command, "garbage-index", 24)) {
+    ring->used[1] = (uint16_t)(ring->used_idx + 1000u);
+  } else if (!rproc_strncmp(command, "garbage-id", 24)) {
+    uint32_t slot = ring->used_idx & (ring->num - 1u);
+    ring->used_ring[2 * slot] = 0xFFFFu;
+    ring->used_ring[2 * slot + 1] = 0;
+    ring->used_idx++;
+    ring->used[1] = ring->used_idx;
+  } else if (!rproc_strncmp(command, "garbage-length", 24)) {
+    struct rproc_vring_buffer buffer;
+    if (rproc_vring_take(ring, &buffer) != 1) return 0;
+    rproc_vring_put(ring, buffer.head, buffer.len + 1000u);
+  } else {
+    return 0;
+  }
+  rproc_trace_printf("crashy: %s on vring %u\n", command, ring->notifyid);
+  rproc_notify_host(ring->notifyid);
+  return 1;
+}
+
+/* Returns 1 when `text` was a command (and, except for unknown ones, never returns). */
+static int run_command(const char *text, uint32_t len) {
+  char command[24];
+  if (!read_command(command, text, len)) return 0;
   if (!rproc_strncmp(command, "invalid-instruction", 24)) {
     say(command, code_address(crash_invalid_instruction));
     crash_invalid_instruction();
@@ -92,11 +126,13 @@ static struct rproc_rpmsg bus;
 static struct rproc_rpmsg_endpoint endpoint;
 
 static void serial_received(struct rproc_serial *serial, const void *data, uint32_t len) {
+  if (write_garbage(&serial->to_host, data, len)) return;
   if (!run_command(data, len)) rproc_serial_write(serial, data, len, rproc_copy_invert_case);
 }
 
 static void rpmsg_received(struct rproc_rpmsg *rpmsg, struct rproc_rpmsg_endpoint *ep,
                            uint32_t src, const void *data, uint32_t len) {
+  if (write_garbage(&rpmsg->to_host, data, len)) return;
   if (!run_command(data, len)) rproc_rpmsg_send(rpmsg, ep->addr, src, data, len);
 }
 

@@ -5,11 +5,12 @@
 
 uint32_t rproc_boot_args[4];
 
-static volatile uint32_t kicks;
+/* Kicks taken so far (bit per notify id); the rv32 trap entry (start.S) ORs into it. */
+volatile uint32_t rproc_kicks;
 static enum rproc_kick_mode kick_mode;
 
 /* Reading PENDING clears it and lowers the interrupt line. */
-static void collect(void) { kicks |= *rproc_mbox(RPROC_MBOX_PENDING); }
+static void collect(void) { rproc_kicks |= *rproc_mbox(RPROC_MBOX_PENDING); }
 
 #if defined(__mips__)
 /* Called by the host with a0 = the interrupt line and the context saved (machine doc). */
@@ -46,7 +47,8 @@ static void enable_kicks(void) {
 #elif defined(__riscv)
 extern void rproc_trap_entry(void);
 
-/* Called by rproc_trap_entry (start.S) with the registers saved; returns with mret. */
+/* Called by rproc_trap_entry (start.S) with the registers saved, for everything but a host
+   kick (which start.S collects itself); returns with mret. */
 void rproc_riscv_trap(uint32_t mcause) {
   if (mcause == 0x80000003u) collect(); /* machine software interrupt: a host kick */
   else rproc_abort(0xE0000000u | mcause);
@@ -102,8 +104,8 @@ void rproc_notify_host(uint32_t notifyid) {
 uint32_t rproc_kicks_take(void) {
   uint32_t state = rproc_irq_save();
   if (kick_mode == RPROC_KICKS_POLLED) collect();
-  uint32_t taken = kicks;
-  kicks = 0;
+  uint32_t taken = rproc_kicks;
+  rproc_kicks = 0;
   rproc_irq_restore(state);
   return taken;
 }
@@ -113,7 +115,7 @@ void rproc_wait_for_kick(void) {
   if (kick_mode == RPROC_KICKS_POLLED) collect();
   /* With interrupts off, wait/wfi still returns when a kick is raised; the interrupt is
      taken when they are restored. */
-  if (!kicks) idle();
+  if (!rproc_kicks) idle();
   if (kick_mode == RPROC_KICKS_POLLED) collect();
   rproc_irq_restore(state);
 }

@@ -1,0 +1,80 @@
+import RemoteprocEmulated
+import Synchronization
+import Testing
+
+/// Single-thread mode: host work on the owner thread (perform, the guestKicked handler),
+/// kicks from there, and the profiling counters.
+@Suite(.enabled(if: FirmwareImages.canRun))
+struct EmulatedCoreOwnerThreadTests {
+  final class Record: Sendable {
+    let entries = Mutex<[(Int, Bool)]>([])
+  }
+
+  @Test(arguments: EmulatedMachine.all)
+  func performRunsQueuedWorkOnTheOwnerThreadInOrder(machine: EmulatedMachine) throws {
+    let host = try HandHost("case-invert", on: machine)
+    #expect(throws: EmulationError.self) { try host.core.perform {} }  // not running yet
+    try host.start()
+    try host.waitForTrace("hello")
+    #expect(!host.core.isOwnerThread)
+    let record = Record()
+    let core = host.core
+    for n in 0..<10 {
+      try core.perform { record.entries.withLock { $0.append((n, core.isOwnerThread)) } }
+    }
+    eventually("the work to run") { record.entries.withLock { $0.count } == 10 }
+    let entries = record.entries.withLock { $0 }
+    #expect(entries.map(\.0) == Array(0..<10))
+    #expect(entries.allSatisfy { $0.1 }, "every closure ran on the owner thread")
+    #expect(core.statistics.hostWorkRuns >= 1)
+    host.core.stop()
+    #expect(throws: EmulationError.self) { try host.core.perform {} }
+  }
+
+  /// A chain of exchanges driven from the guest's doorbell handler: each reply's handler sends
+  /// the next string and kicks from the owner thread. With no idle polling, a cross-thread
+  /// kick to an idle guest would cost a futex sleep each time; here the guest never waits.
+  @Test(arguments: EmulatedMachine.all)
+  func kicksFromTheOwnerThreadNeedNoWakeUp(machine: EmulatedMachine) throws {
+    let host = try HandHost("case-invert", on: machine, options: .init(watchdogTimeout: nil, idleSpin: .zero))
+    try host.start()
+    let port = try HostVirtio(host, ordinal: 0, bufferSize: 512, acceptedFeatures: 1 << 29)
+    try host.waitForTrace("serial: up")
+    let lines = (0..<50).map { Array("Line \($0) of Fifty\n".utf8) }
+    host.events.handlers.withLock {
+      $0[port.rxNotifyID] = { [weak port] in
+        guard let port else { return }
+        port.drainRx()
+        let count = port.received.withLock { $0.count }
+        if count < lines.count { try? port.send(lines[count]) }
+      }
+    }
+    let before = host.core.statistics
+    try host.core.perform { try? port.send(lines[0]) }
+    eventually("fifty replies") { port.received.withLock { $0.count } == lines.count }
+    let after = host.core.statistics
+    #expect(port.received.withLock { $0 } == lines.map(invertedCase))
+    #expect(after.kicks - before.kicks >= UInt64(lines.count))
+    // The guest never waited for a kick during the chain: it idles once, after the last reply.
+    #expect(after.idles - before.idles <= 1)
+    #expect(after.sleeps - before.sleeps <= 1)
+    #expect(host.events.firstCrash == nil)
+    host.core.stop()
+  }
+
+  @Test func profilingCountsInstructionsAndGuestTimeOnlyWhenAsked() throws {
+    let profiled = try HandHost(
+      "case-invert", on: .riscv32, options: .init(countsInstructions: true, measuresGuestTime: true))
+    let plain = try HandHost("case-invert", on: .riscv32)
+    for host in [profiled, plain] {
+      try host.start()
+      try host.waitForTrace("hello")
+      eventually("the guest to idle") { host.core.statistics.idles > 0 }
+      host.core.stop()
+    }
+    #expect(profiled.core.statistics.instructions > profiled.core.statistics.blocks)
+    #expect(profiled.core.statistics.guestTime > .zero)
+    #expect(plain.core.statistics.instructions == 0)
+    #expect(plain.core.statistics.guestTime == .zero)
+  }
+}
