@@ -189,7 +189,7 @@ let package = Package(
       name: "RprocdTests",
       dependencies: [
         "RprocdService", "RprocdClient", "RprocdProtocol", "DaemonConfiguration", "PacketCapture", "RPMsg",
-        "rproc", "rpmsg", "rprocd",
+        "Remoteproc", "rproc", "rpmsg", "rprocd",
       ],
       swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.

@@ -160,6 +160,9 @@ public final class Daemon: Sendable {
       one.terminals.closeAll()
     }
     await filesystem?.unmount()
+    // The files' closures hold the processors, which hold the tree: empty it to let them go
+    // (an emulated core's memory and emulator slot are freed with it).
+    for name in (try? tree.contents(of: "")) ?? [] { try? tree.remove(name) }
     watcher.withLock { $0 }?.cancel()
     registry.events.finish()
   }

@@ -48,7 +48,8 @@ final class HostedProcessor: Sendable {
       newBus: { processor, vdev, bus in
         channels.follow(bus, vdev: vdev, virtio: numbering.number(processor: processor, vdev: vdev))
         traffic.follow(bus)
-        bus.register(RPMsgTTYDriver { port in terminals.openTTY(port) })
+        // Weak: the terminals reach the bus through the channel directory.
+        bus.register(RPMsgTTYDriver { [weak terminals] port in terminals?.openTTY(port) })
       },
       newPort: { processor, vdev, port in
         _ = numbering.number(processor: processor, vdev: vdev)

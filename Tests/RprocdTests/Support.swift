@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import RprocdClient
 import RprocdProtocol
+import Remoteproc
 import RprocdService
 import Synchronization
 import Testing
@@ -26,6 +27,10 @@ enum Repository {
     return directory.appendingPathComponent(name).path
   }
 }
+
+/// Every test that starts a daemon, one at a time: each daemon runs two emulated cores, and
+/// a process has a limited number of emulator slots (other suites run alongside).
+@Suite(.serialized) enum DaemonTests {}
 
 /// Two processors: remoteproc0, the MIPS case-inversion example (a serial port), and
 /// remoteproc1, rpmsg-echo on RV32 (rpmsg-client-sample and rpmsg-tty channels, echoing).
@@ -83,7 +88,17 @@ func withDaemon(
   let log = LogLines()
   var options = DaemonOptions(mountPoint: mount ? folder + "/sys" : nil, socketPath: folder + "/rprocd.sock", log: { log.append($0) })
   options.maximumClients = 8
-  let daemon = try await Daemon.start(configuration: parsed, options: options)
+  let platforms = try await serve(parsed, options, folder: folder, log: log, body)
+  // Nothing the daemon made outlives it (an emulated core holds memory and an emulator slot).
+  #expect(await eventually { platforms.allSatisfy { $0.object == nil } }, "a processor outlived its daemon")
+}
+
+/// Runs the daemon for `body`; returns weak references to its platforms.
+private func serve(
+  _ configuration: DaemonConfiguration, _ options: DaemonOptions, folder: String, log: LogLines,
+  _ body: (TestDaemon) async throws -> Void
+) async throws -> [WeakReference] {
+  let daemon = try await Daemon.start(configuration: configuration, options: options)
   let test = TestDaemon(daemon: daemon, folder: folder, log: log)
   do {
     try await body(test)
@@ -92,6 +107,12 @@ func withDaemon(
     throw error
   }
   await daemon.stop()
+  return daemon.processors.map { WeakReference($0.platform) }
+}
+
+final class WeakReference: Sendable {
+  weak let object: (any RemoteProcessorPlatform)?
+  init(_ object: any RemoteProcessorPlatform) { self.object = object }
 }
 
 /// Waits (polling, up to `limit`) until `condition` holds; the limit only bounds a failing
