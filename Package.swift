@@ -25,6 +25,7 @@ let package = Package(
     .library(name: "PacketCapture", targets: ["PacketCapture"]),
     .library(name: "DaemonConfiguration", targets: ["DaemonConfiguration"]),
     .library(name: "PseudoTerminal", targets: ["PseudoTerminal"]),
+    .library(name: "RemoteprocBenchmarks", targets: ["RemoteprocBenchmarks"]),
     .executable(name: "rproc", targets: ["rproc"]),
     .executable(name: "rprocd", targets: ["rprocd"]),
     .executable(name: "rpmsg", targets: ["rpmsg"]),

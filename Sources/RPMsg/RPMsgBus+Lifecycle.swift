@@ -64,11 +64,11 @@ extension RPMsgBus {
       rx.withLock { s in
         s = RxState()
         s.host = receiver
-        s.map = map
-        s.order = resource.byteOrder
+        s.delivery.map = map
+        s.delivery.order = resource.byteOrder
         s.notifyID = rxID
-        s.epoch = epoch
-        s.session = RPMsgSession(bus: self, map: s.map, epoch: epoch)
+        s.delivery.epoch = epoch
+        s.delivery.session = SessionReference(value: RPMsgSession(bus: self, map: map, epoch: epoch))
         s.running = true
       }
       tx.withLock { s in
@@ -137,11 +137,12 @@ extension RPMsgBus {
       rx.withLock { s in
         s = RxState()
         s.remote = receiver
-        s.map = addressMap
-        s.order = resource.byteOrder
+        s.delivery.map = addressMap
+        s.delivery.order = resource.byteOrder
         s.notifyID = rxID
-        s.epoch = epoch
-        s.session = RPMsgSession(bus: self, map: s.map, epoch: epoch)
+        s.delivery.epoch = epoch
+        s.delivery.session = SessionReference(
+          value: RPMsgSession(bus: self, map: addressMap, epoch: epoch))
         s.running = true
       }
       tx.withLock { s in
@@ -189,9 +190,9 @@ extension RPMsgBus {
       s.running = false
       s.host = nil
       s.remote = nil
-      s.cachedEndpoint = nil
-      s.cachedCallback = nil
-      s.session = nil
+      s.delivery.cachedEndpoint = nil
+      s.delivery.cachedCallback = nil
+      s.delivery.session = nil
     }
     tx.withLock { s in
       s.running = false

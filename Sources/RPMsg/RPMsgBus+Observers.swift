@@ -1,4 +1,6 @@
+import SharedMemory
 import Synchronization
+import Virtio
 
 /// A channel appeared or went away on a bus.
 public enum RPMsgChannelEvent: Sendable {
@@ -93,10 +95,13 @@ extension RPMsgBus {
 
   /// A received message in `slot` (header already checked: `count` fits the buffer).
   @inline(never)
-  func tapReceived(_ s: inout RxState, _ slot: BufferSlot, source: UInt32, destination: UInt32, count: Int) {
+  func tapReceived(
+    _ map: borrowing DeviceAddressMap, _ order: ByteOrder, _ slot: BufferSlot, source: UInt32, destination: UInt32,
+    count: Int
+  ) {
     guard let tap = observers.tap.withLock({ $0 }) else { return }
-    let region = s.map.windows[slot.window].region
-    let flags = (try? region.load(UInt16.self, at: slot.offset &+ 14, order: s.order)) ?? 0
+    let region = map.windows[slot.window].region
+    let flags = (try? region.load(UInt16.self, at: slot.offset &+ 14, order: order)) ?? 0
     let payload = (try? region.bytes(at: slot.offset &+ RPMsgWire.headerSize, count: count)) ?? []
     tap(RPMsgTapRecord(direction: .received, source: EndpointAddress(source),
                        destination: EndpointAddress(destination), flags: flags, payload: payload,

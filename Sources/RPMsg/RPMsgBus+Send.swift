@@ -134,13 +134,10 @@ extension RPMsgBus {
           at: slot.offset &+ RPMsgWire.headerSize, count: count)) ?? []
       }
       s.borrowed -= 1
-      let region = s.map.windows[slot.window].region
       do throws(SharedMemoryError) {
-        try region.store(source.rawValue, at: slot.offset, order: s.order)
-        try region.store(destination.rawValue, at: slot.offset &+ 4, order: s.order)
-        try region.store(UInt32(0), at: slot.offset &+ 8, order: s.order)
-        try region.store(UInt16(count), at: slot.offset &+ 12, order: s.order)
-        try region.store(UInt16(0), at: slot.offset &+ 14, order: s.order)
+        try RPMsgWire.writeHeader(
+          into: s.map.windows[slot.window].region, at: slot.offset, source: source.rawValue,
+          destination: destination.rawValue, length: UInt16(count), order: s.order)
       } catch {
         giveBack(&s, slot)
         throw RPMsgError(.transport, "writing a header: \(error.message)")

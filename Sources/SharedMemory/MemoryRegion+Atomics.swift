@@ -12,12 +12,12 @@ extension MemoryRegion {
   func checkAligned(_ offset: Int, _ width: Int) throws(SharedMemoryError) {
     try checkRange(offset, width)
     guard (UInt(bitPattern: unsafe base) &+ UInt(bitPattern: offset)) & UInt(width &- 1) == 0 else {
-      throw misaligned(offset, width)
+      throw Self.misaligned(offset, width)
     }
   }
 
-  @usableFromInline
-  func misaligned(_ offset: Int, _ width: Int) -> SharedMemoryError {
+  @usableFromInline @inline(never)
+  static func misaligned(_ offset: Int, _ width: Int) -> SharedMemoryError {
     SharedMemoryError(
       .misaligned, "\(width * 8)-bit atomic at 0x\(String(offset, radix: 16)) is not aligned")
   }
