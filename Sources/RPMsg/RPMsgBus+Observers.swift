@@ -38,9 +38,8 @@ public struct RPMsgObservation: Hashable, Sendable {
 }
 
 /// Channel observers and the tap, kept apart from the send and receive state: the hot
-/// paths only read ``tapping`` (one relaxed atomic load per message) unless a tap is set.
+/// paths only read the bus's `tapping` flag (one relaxed atomic load per message).
 final class RPMsgBusObservers: Sendable {
-  let tapping = Atomic<Bool>(false)
   let tap = Mutex<(@Sendable (RPMsgTapRecord) -> Void)?>(nil)
   let channels = Mutex<[(id: Int, observer: @Sendable (RPMsgChannelEvent) -> Void)]>([])
   let nextID = Atomic<Int>(0)
@@ -70,11 +69,11 @@ extension RPMsgBus {
   /// receive paths pay one relaxed atomic load per message.
   public func setTap(_ tap: (@Sendable (RPMsgTapRecord) -> Void)?) {
     observers.tap.withLock { $0 = tap }
-    observers.tapping.store(tap != nil, ordering: .releasing)
+    tapping.store(tap != nil, ordering: .releasing)
   }
 
   /// Whether a tap is set.
-  public var isTapped: Bool { observers.tapping.load(ordering: .relaxed) }
+  public var isTapped: Bool { tapping.load(ordering: .relaxed) }
 
   func notifyChannelObservers(_ event: RPMsgChannelEvent) {
     for entry in observers.channels.withLock({ $0 }) { entry.observer(event) }

@@ -179,7 +179,7 @@ extension RPMsgBus {
     guard Int(count) <= length &- RPMsgWire.headerSize else {
       return dropBadLength(count, length, source)
     }
-    if observers.tapping.load(ordering: .relaxed) {
+    if tapping.load(ordering: .relaxed) {
       tapReceived(d.map, d.order, slot, source: source, destination: destination, count: Int(count))
     }
     if destination == d.cachedAddress, d.cachedCallback != nil,

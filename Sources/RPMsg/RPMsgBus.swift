@@ -73,6 +73,8 @@ public final class RPMsgBus: Sendable {
   let control = Mutex(Control())
   /// Channel observers and the traffic tap.
   let observers = RPMsgBusObservers()
+  /// Whether a tap is set: the only thing the send and receive paths read of it.
+  let tapping = Atomic<Bool>(false)
 
   struct ReturnedBuffer: Sendable {
     var slot: BufferSlot
