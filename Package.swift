@@ -30,6 +30,8 @@ let package = Package(
     .library(name: "RemoteprocRemote", targets: ["RemoteprocRemote"]),
     .executable(name: "rpmsg-echo-remote", targets: ["rpmsg-echo-remote"]),
     .executable(name: "rproc", targets: ["rproc"]),
+    .executable(name: "rprocd", targets: ["rprocd"]),
+    .executable(name: "rpmsg", targets: ["rpmsg"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -63,6 +65,10 @@ let package = Package(
       swiftSettings: strict),
     // pseudo-terminals for serial ports and rpmsg-tty channels.
     .target(name: "PseudoTerminal", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
+    // rprocd's socket protocol: frames, requests, results, events and the UNIX socket.
+    .target(name: "RprocdProtocol", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
+    // A client connection to rprocd, for the rproc and rpmsg tools.
+    .target(name: "RprocdClient", dependencies: ["RprocdProtocol", "CSystemShims"], swiftSettings: strict),
 
     // ELF images and resource tables: parse, validate, load, write back.
     .target(name: "Firmware", dependencies: ["SharedMemory"], swiftSettings: strict),
@@ -84,6 +90,20 @@ let package = Package(
       dependencies: ["Remoteproc", "Firmware", "RPMsg", "VirtioSerial", "Virtio", "SharedMemory"],
       swiftSettings: strict),
 
+    // The platforms processors run on, made from rprocd's configuration or rproc run's choices.
+    .target(
+      name: "RemoteprocHost", dependencies: ["DaemonConfiguration", "Remoteproc", "RemoteprocEmulated"],
+      swiftSettings: strict),
+
+    // rprocd: processors as a service, with the sysfs tree, the socket, terminals and captures.
+    .target(
+      name: "RprocdService",
+      dependencies: [
+        "RemoteprocHost", "DaemonConfiguration", "Remoteproc", "RemoteprocVirtio", "RPMsg", "RPMsgDrivers",
+        "VirtioSerial", "SysfsFilesystem", "PseudoTerminal", "RprocdProtocol", "SharedMemory", "CSystemShims",
+      ],
+      swiftSettings: strict),
+
     // Test aids: a platform whose firmware is Swift code, and builders of test images.
     .target(name: "RemoteprocTesting", dependencies: ["Remoteproc", "Firmware", "SharedMemory"], swiftSettings: strict),
 
@@ -103,7 +123,32 @@ let package = Package(
       name: "rproc",
       dependencies: [
         "Firmware", "RemoteprocBenchmarks", "CMallocCounter", "Remoteproc", "RemoteprocEmulated",
-        "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
+        "RemoteprocHost", "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
+        "RprocdClient", "RprocdCommandLine", "RprocdProtocol",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+
+    // What the rproc and rpmsg client commands share: the socket option, JSON, colors, errors.
+    .target(
+      name: "RprocdCommandLine",
+      dependencies: ["RprocdClient", "RprocdProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      swiftSettings: strict),
+
+    // The daemon.
+    .executableTarget(
+      name: "rprocd",
+      dependencies: [
+        "RprocdService", "RprocdCommandLine", "DaemonConfiguration",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+
+    // The rpmsg client tool: channels, messages, endpoints, captures through rprocd.
+    .executableTarget(
+      name: "rpmsg",
+      dependencies: [
+        "RprocdClient", "RprocdCommandLine", "RprocdProtocol", "PacketCapture", "SharedMemory",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -165,6 +210,13 @@ let package = Package(
     .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"], swiftSettings: strict),
     .testTarget(name: "DaemonConfigurationTests", dependencies: ["DaemonConfiguration"], swiftSettings: strict),
     .testTarget(name: "PseudoTerminalTests", dependencies: ["PseudoTerminal", "SharedMemory"], swiftSettings: strict),
+    .testTarget(
+      name: "RprocdTests",
+      dependencies: [
+        "RprocdService", "RprocdClient", "RprocdProtocol", "DaemonConfiguration", "PacketCapture", "RPMsg",
+        "Remoteproc", "rproc", "rpmsg", "rprocd",
+      ],
+      swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
     .testTarget(

@@ -239,6 +239,7 @@ extension RPMsgBus {
     resumeAllWaiters(.reset)
     for channel in channels {
       channel.driver?.remove(channel, reason: .reset)
+      notifyChannelObservers(.removed(channel, .reset))
     }
     for endpoint in dead {
       guard endpoint.stateValue.compareExchange(

@@ -179,6 +179,9 @@ extension RPMsgBus {
     guard Int(count) <= length &- RPMsgWire.headerSize else {
       return dropBadLength(count, length, source)
     }
+    if tapping.load(ordering: .relaxed) {
+      tapReceived(d.map, d.order, slot, source: source, destination: destination, count: Int(count))
+    }
     if destination == d.cachedAddress, d.cachedCallback != nil,
       generation.load(ordering: .acquiring) == d.cachedGeneration
     {

@@ -73,6 +73,10 @@ public final class RPMsgBus: Sendable {
   let transmitNotifyID = Atomic<UInt32>(.max)
   /// The handshake and per-boot facts, under `control`.
   let control = Mutex(Control())
+  /// Channel observers and the traffic tap.
+  let observers = RPMsgBusObservers()
+  /// Whether a tap is set: the only thing the send and receive paths read of it.
+  let tapping = Atomic<Bool>(false)
 
   struct ReturnedBuffer: Sendable {
     var slot: BufferSlot
