@@ -92,7 +92,8 @@ let package = Package(
 
     // The platforms processors run on, made from rprocd's configuration or rproc run's choices.
     .target(
-      name: "RemoteprocHost", dependencies: ["DaemonConfiguration", "Remoteproc", "RemoteprocEmulated"],
+      name: "RemoteprocHost",
+      dependencies: ["DaemonConfiguration", "Remoteproc", "RemoteprocEmulated", "RemoteprocProcess", "RemoteprocNative"],
       swiftSettings: strict),
 
     // rprocd: processors as a service, with the sysfs tree, the socket, terminals and captures.
@@ -214,7 +215,7 @@ let package = Package(
       name: "RprocdTests",
       dependencies: [
         "RprocdService", "RprocdClient", "RprocdProtocol", "DaemonConfiguration", "PacketCapture", "RPMsg",
-        "Remoteproc", "rproc", "rpmsg", "rprocd",
+        "Remoteproc", "RemoteprocProcess", "rproc", "rpmsg", "rprocd",
       ],
       swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.

@@ -12,7 +12,10 @@ struct ConfigurationDecoder {
   static let processorKeys = [
     "name", "platform", "machine", "cpus", "memory", "firmware-directory", "firmware", "auto-boot",
     "recovery", "coredump", "on-exit", "legacy-zero-vring-address",
+    // platform = "process" only:
+    "doorbell", "memory-size", "watchdog-ms", "state-directory",
   ]
+  static let processOnlyKeys = ["doorbell", "memory-size", "watchdog-ms", "state-directory"]
   static let memoryKeys = ["name", "device-address", "size", "kind"]
 
   func processors(in root: ConfigurationNode) throws(ConfigurationError) -> [ProcessorConfiguration] {
@@ -46,6 +49,12 @@ struct ConfigurationDecoder {
       throw error(.invalidValue, "machine applies to emulated cores only; a process core runs this host's code", at: given, path.appending("machine"))
     }
     if platform == .process { machine = nil }
+    if platform == .emulated, let key = Self.processOnlyKeys.first(where: { entries[$0] != nil }) {
+      throw error(.invalidValue, "\(key) applies to process cores only (platform = \"process\")", at: entries[key]!, path.appending(key))
+    }
+    if platform == .process, let given = entries["memory"] {
+      throw error(.invalidValue, "a process core shares one memory file with its firmware; size it with memory-size instead of memory windows", at: given, path.appending("memory"))
+    }
     let firmware = try string(entries, "firmware", path, in: node)!
     try checkFirmwareName(firmware, entries["firmware"]!, path.appending("firmware"))
     let onExit = try choice(ProcessorConfiguration.ExitAction.self, entries, "on-exit", path, in: node, required: false) ?? .stop
@@ -66,7 +75,35 @@ struct ConfigurationDecoder {
       recovery: try choice(ProcessorConfiguration.Recovery.self, entries, "recovery", path, in: node, required: false) ?? .enabled,
       coredump: try choice(ProcessorConfiguration.Coredump.self, entries, "coredump", path, in: node, required: false) ?? .disabled,
       onExit: onExit,
-      legacyZeroVringAddress: try boolean(entries, "legacy-zero-vring-address", path) ?? false)
+      legacyZeroVringAddress: try boolean(entries, "legacy-zero-vring-address", path) ?? false,
+      process: platform == .process ? try processSettings(entries, path, in: node) : nil)
+  }
+
+  private func processSettings(_ entries: Entries, _ path: ConfigurationKey, in node: ConfigurationNode) throws(ConfigurationError) -> ProcessSettings {
+    var settings = ProcessSettings()
+    settings.doorbell = try choice(ProcessSettings.Doorbell.self, entries, "doorbell", path, in: node, required: false) ?? .sleep
+    if entries["memory-size"] != nil {
+      let size = try integer(entries, "memory-size", path, in: node)
+      guard size % 4096 == 0, size >= 0x5000, size <= 0x8000_0000 else {
+        throw error(.invalidValue, "memory-size 0x\(String(size, radix: 16)): it must be a multiple of 0x1000 in 0x5000...0x80000000", at: entries["memory-size"]!, path.appending("memory-size"))
+      }
+      settings.memorySize = size
+    }
+    if entries["watchdog-ms"] != nil {
+      let milliseconds = try integer(entries, "watchdog-ms", path, in: node)
+      guard milliseconds >= 10, milliseconds <= 3_600_000 else {
+        throw error(.invalidValue, "watchdog-ms \(milliseconds): it must be in 10...3600000 (10 ms to an hour)", at: entries["watchdog-ms"]!, path.appending("watchdog-ms"))
+      }
+      settings.watchdogMilliseconds = milliseconds
+    }
+    if let directory = try string(entries, "state-directory", path, in: node, required: false) {
+      guard !directory.isEmpty, !directory.contains("\0") else {
+        throw error(.invalidValue, "state-directory must be a folder path", at: entries["state-directory"]!, path.appending("state-directory"))
+      }
+      settings.stateDirectory = URL(fileURLWithPath: directory, relativeTo: URL(fileURLWithPath: baseDirectory, isDirectory: true))
+        .standardizedFileURL.path
+    }
+    return settings
   }
 
   private func checkFirmwareName(_ name: String, _ node: ConfigurationNode, _ path: ConfigurationKey) throws(ConfigurationError) {

@@ -63,6 +63,41 @@ public struct ProcessorConfiguration: Hashable, Sendable {
   /// Treat a vring device address of 0 as "allocate" (Linux 4.x); needed by old firmware
   /// such as the MIPS example.
   public var legacyZeroVringAddress: Bool
+  /// How a ``Platform/process`` core runs; nil for ``Platform/emulated``.
+  public var process: ProcessSettings?
+}
+
+/// The settings only a native-process core has (`platform = "process"`).
+public struct ProcessSettings: Hashable, Sendable {
+  /// How host and firmware wait for doorbells.
+  public enum Doorbell: String, Hashable, Sendable, CaseIterable {
+    /// Sleep in the kernel at once: no CPU burnt, a wake-up costs the scheduler's latency.
+    case sleep
+    /// Poll briefly (50 µs), then sleep: microsecond round trips for a busy remote.
+    case adaptive
+  }
+
+  public var doorbell: Doorbell
+  /// Bytes of memory shared with the firmware process (a multiple of 4 KiB).
+  public var memorySize: UInt64
+  /// Report a `watchdog` crash when the firmware's heartbeat stands still this long; nil: no
+  /// watchdog.
+  public var watchdogMilliseconds: UInt64?
+  /// Where the state file that lets a restarted daemon attach goes (nil: the platform's
+  /// default, `$XDG_RUNTIME_DIR/swift-remoteproc`, else `/tmp/swift-remoteproc-<uid>`).
+  public var stateDirectory: String?
+
+  public static let defaultMemorySize: UInt64 = 1 << 20
+
+  public init(
+    doorbell: Doorbell = .sleep, memorySize: UInt64 = ProcessSettings.defaultMemorySize,
+    watchdogMilliseconds: UInt64? = nil, stateDirectory: String? = nil
+  ) {
+    self.doorbell = doorbell
+    self.memorySize = memorySize
+    self.watchdogMilliseconds = watchdogMilliseconds
+    self.stateDirectory = stateDirectory
+  }
 }
 
 /// A range of device addresses backed by host memory. Maps to the core's `MemoryWindow`.

@@ -1,6 +1,8 @@
 import DaemonConfiguration
 import Remoteproc
 import RemoteprocEmulated
+import RemoteprocNative
+import RemoteprocProcess
 
 /// Why a processor's platform could not be made.
 public struct PlatformFactoryError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -33,10 +35,23 @@ public enum PlatformFactory {
       let machine = try emulatedMachine(choice, memory: configuration.memory, key: key + ".memory")
       return try emulated(machine, key: key)
     case .process:
-      throw PlatformFactoryError(
-        key: key + ".platform",
-        "platform \"process\" (a native Linux process on stolen CPUs) is not available in this build of rprocd; "
-          + "use platform = \"emulated\" with a machine, or a build that includes the process platform")
+      return try process(configuration, key: key)
+    }
+  }
+
+  /// A native-process core named after the processor's device name (its state file is
+  /// `<state-directory>/remoteprocN.json`); when that file names a firmware that still runs,
+  /// the platform adopts it and the processor starts `detached`.
+  public static func process(_ configuration: ProcessorConfiguration, key: String) throws(PlatformFactoryError) -> ProcessPlatform {
+    let settings = configuration.process ?? ProcessSettings()
+    var options = ProcessPlatform.Options(
+      cpus: configuration.cpus?.cpus ?? [], memorySize: Int(clamping: settings.memorySize),
+      doorbell: settings.doorbell == .adaptive ? .adaptive : .sleep, stateDirectory: settings.stateDirectory)
+    options.watchdog = settings.watchdogMilliseconds.map { .milliseconds(Int64(clamping: $0)) }
+    do {
+      return try ProcessPlatform(name: configuration.deviceName, options: options)
+    } catch {
+      throw PlatformFactoryError(key: key, "cannot create the process core: \(error.message)")
     }
   }
 

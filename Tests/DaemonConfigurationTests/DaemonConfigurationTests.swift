@@ -276,6 +276,45 @@ import Testing
     #expect(error?.message.contains(reason) == true, "\(error?.description ?? "accepted")")
   }
 
+  static let minimalProcess = """
+    [processor.remoteproc0]
+    platform = "process"
+    firmware = "rpmsg-echo-native.elf"
+    """
+
+  @Test func processSettingsAreReadWithDefaults() throws {
+    let plain = try #require(try Self.toml(Self.minimalProcess).processors.first?.process)
+    #expect(plain == ProcessSettings(doorbell: .sleep, memorySize: 1 << 20, watchdogMilliseconds: nil, stateDirectory: nil))
+    let set = try #require(
+      try Self.toml(Self.minimalProcess + "\ndoorbell = \"adaptive\"\nmemory-size = 0x4_0000\nwatchdog-ms = 500\nstate-directory = \"state\"\n")
+        .processors.first?.process)
+    #expect(set == ProcessSettings(doorbell: .adaptive, memorySize: 0x40000, watchdogMilliseconds: 500, stateDirectory: "/etc/rprocd/state"))
+    #expect(try Self.toml(Self.minimal).processors.first?.process == nil)
+  }
+
+  @Test(arguments: [
+    ("memory-size = 0x1234", "processor.remoteproc0.memory-size", "memory-size 0x1234: it must be a multiple of 0x1000 in 0x5000...0x80000000"),
+    ("memory-size = 0x1000", "processor.remoteproc0.memory-size", "memory-size 0x1000: it must be a multiple"),
+    ("memory-size = 0x1_0000_0000", "processor.remoteproc0.memory-size", "memory-size 0x100000000"),
+    ("doorbell = \"spin\"", "processor.remoteproc0.doorbell", "\"spin\" is not one of \"sleep\", \"adaptive\""),
+    ("watchdog-ms = 5", "processor.remoteproc0.watchdog-ms", "watchdog-ms 5: it must be in 10...3600000"),
+    ("state-directory = \"\"", "processor.remoteproc0.state-directory", "must be a folder path"),
+    ("[[processor.remoteproc0.memory]]\nname = \"w\"\ndevice-address = 0\nsize = 0x1000", "processor.remoteproc0.memory", "size it with memory-size"),
+  ])
+  func badProcessSettingsAreRefused(line: String, key: String, reason: String) {
+    let error = Self.refusal { () throws(ConfigurationError) in try Self.toml(Self.minimalProcess + "\n" + line + "\n") }
+    #expect(error?.code == .invalidValue)
+    #expect(error?.key == key)
+    #expect(error?.message.contains(reason) == true, "\(error?.description ?? "accepted")")
+  }
+
+  @Test(arguments: ["doorbell = \"sleep\"", "memory-size = 0x10000", "watchdog-ms = 100", "state-directory = \"/run/x\""])
+  func processSettingsAreRefusedOnAnEmulatedCore(line: String) {
+    let error = Self.refusal { () throws(ConfigurationError) in try Self.toml(Self.minimal + "\n" + line + "\n") }
+    #expect(error?.code == .invalidValue)
+    #expect(error?.message.contains("applies to process cores only") == true, "\(error?.description ?? "accepted")")
+  }
+
   @Test(arguments: [
     ("device-address = 0x8000_0100\nsize = 0x1000", "multiples of 4 KiB"),
     ("device-address = 0xFFFF_F000\nsize = 0x2000", "ends past the 32-bit device address space"),
