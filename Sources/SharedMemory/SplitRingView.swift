@@ -131,6 +131,29 @@ public struct SplitRingView: @unchecked Sendable {
     store(next, d &+ 14)
   }
 
+  /// Writes descriptor `index & mask` unless it already holds exactly these values, and
+  /// returns whether it wrote. A store into a line the device has read takes the line back
+  /// from the device's cache, and its next read of it waits for the line to come back: a
+  /// driver that offers the same buffer in the same descriptor again (rpmsg does, every
+  /// time) reads its own line, which costs nothing, and leaves the device's copy valid.
+  /// The device sees the same bytes either way.
+  @inlinable @inline(__always) @discardableResult
+  public func updateDescriptor(
+    _ index: UInt16, address: UInt64, length: UInt32, flags: UInt16, next: UInt16
+  ) -> Bool {
+    let d = descriptorOffset(index)
+    if load(UInt64.self, d) == address, load(UInt32.self, d &+ 8) == length,
+      load(UInt16.self, d &+ 12) == flags, load(UInt16.self, d &+ 14) == next
+    {
+      return false
+    }
+    store(address, d)
+    store(length, d &+ 8)
+    store(flags, d &+ 12)
+    store(next, d &+ 14)
+    return true
+  }
+
   // MARK: Available ring (driver writes, device reads)
 
   /// Wire: `avail.flags`.
@@ -160,6 +183,15 @@ public struct SplitRingView: @unchecked Sendable {
   /// Writes `avail.ring[slot & mask]`.
   @inlinable @inline(__always)
   public func setAvailRing(_ slot: UInt16, _ head: UInt16) { store(head, availRingOffset(slot)) }
+
+  /// Writes `avail.ring[slot & mask]` unless it already holds `head` (a ring whose buffers
+  /// come back in order offers them in the same slots every lap; see
+  /// ``updateDescriptor(_:address:length:flags:next:)``).
+  @inlinable @inline(__always)
+  public func updateAvailRing(_ slot: UInt16, _ head: UInt16) {
+    let offset = availRingOffset(slot)
+    if load(UInt16.self, offset) != head { store(head, offset) }
+  }
 
   /// Wire: `used_event` (`avail.ring[num]`).
   @inlinable @inline(__always)

@@ -150,8 +150,8 @@ public struct VirtqueueDriver: Sendable {
     let h = Int(head)
     freeHead = slots[h].link
     _freeCount &-= 1
-    view.setDescriptor(head, address: address, length: length,
-                       flags: isWritable ? DescriptorFlags.write.rawValue : 0, next: 0)
+    view.updateDescriptor(head, address: address, length: length,
+                          flags: isWritable ? DescriptorFlags.write.rawValue : 0, next: 0)
     slots[h].chainLength = 1
     slots[h].bytes = UInt64(length)
     slots[h].token = token
@@ -181,8 +181,8 @@ public struct VirtqueueDriver: Sendable {
       let next = slots[Int(index)].link
       var flags: DescriptorFlags = buffer.isWritable ? .write : []
       if !last { flags.insert(.next) }
-      view.setDescriptor(index, address: buffer.address, length: buffer.length,
-                         flags: flags.rawValue, next: last ? 0 : next)
+      view.updateDescriptor(index, address: buffer.address, length: buffer.length,
+                            flags: flags.rawValue, next: last ? 0 : next)
       total += UInt64(buffer.length)
       if !last { index = next }
     }
@@ -195,10 +195,11 @@ public struct VirtqueueDriver: Sendable {
     return head
   }
 
-  /// Writes the avail slot, then release-stores the index (the slot is visible first).
+  /// Writes the avail slot (unless it holds `head` already), then release-stores the index
+  /// (the slot is visible first).
   @inlinable @inline(__always)
   mutating func publish(_ head: UInt16) {
-    view.setAvailRing(availShadow, head)
+    view.updateAvailRing(availShadow, head)
     availShadow &+= 1
     view.storeAvailIndex(availShadow)
     _inFlight &+= 1
