@@ -71,6 +71,7 @@ extension RPMsgBus {
         s.delivery.epoch = epoch
         s.delivery.session = SessionReference(value: RPMsgSession(bus: self, map: map, epoch: epoch))
         s.running = true
+        receivedIndex.store(0, ordering: .releasing)
       }
       tx.withLock { s in
         let sent = s.sent

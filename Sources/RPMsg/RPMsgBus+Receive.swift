@@ -59,15 +59,16 @@ extension RPMsgBus {
   /// Called with `s.running`, which implies the role's receiver is set.
   func drain(_ s: inout RxState) -> Bool {
     let (kick, error) = role == .host
-      ? drainHost(&s.host!, &s.delivery) : drainRemote(&s.remote!, &s.delivery)
+      ? drainHost(&s.host!, &s.delivery, polled: s.polled) : drainRemote(&s.remote!, &s.delivery)
     if let error { breakReceive(&s, error) }
     return kick
   }
 
   /// The host's receive loop (vring 0, driver role): takes every used buffer, delivers it,
-  /// posts it again, and ends each batch asking for the next interrupt. Returns "kick" and
-  /// the error that broke the ring, if one did.
-  func drainHost(_ ring: inout HostReceiver, _ d: inout Delivery) -> (Bool, VirtioError?) {
+  /// posts it again, and ends each batch asking for the next interrupt (unless `polled`: a
+  /// poller watches the ring). Returns "kick" and the error that broke the ring, if one did.
+  func drainHost(_ ring: inout HostReceiver, _ d: inout Delivery, polled: Bool) -> (Bool, VirtioError?) {
+    defer { receivedIndex.store(ring.queue.lastUsedIndex, ordering: .releasing) }
     var kick = false
     while true {
       do throws(VirtioError) {
@@ -88,7 +89,7 @@ extension RPMsgBus {
       } catch {
         return (kick, error)
       }
-      let batch = ring.queue.finishBatch()
+      let batch = polled ? ring.queue.finishPolledBatch() : ring.queue.finishBatch()
       kick = kick || batch.kick
       receivedCount.store(d.received, ordering: .relaxed)
       if batch.idle { return (kick, nil) }

@@ -34,6 +34,9 @@ extension RPMsgBus {
     var notifyID: UInt32 = 0
     var running = false
     var brokenError: RPMsgError?
+    /// Host: a poller watches the receive vring (``RPMsgBus/startPolling()``), so receive
+    /// batches end without asking the remote for a kick.
+    var polled = false
 
     var epoch: UInt64 { delivery.epoch }
   }

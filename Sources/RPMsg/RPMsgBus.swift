@@ -77,6 +77,9 @@ public final class RPMsgBus: Sendable {
   let observers = RPMsgBusObservers()
   /// Whether a tap is set: the only thing the send and receive paths read of it.
   let tapping = Atomic<Bool>(false)
+  /// Host: the receive vring's `last_used_idx` after the last receive batch, for pollers
+  /// (``ReceiveWatch``) that compare `used.idx` with it without the lock.
+  @usableFromInline let receivedIndex = Atomic<UInt16>(0)
 
   struct ReturnedBuffer: Sendable {
     var slot: BufferSlot

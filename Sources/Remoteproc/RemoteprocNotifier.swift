@@ -11,10 +11,14 @@ public final class RemoteprocNotifier: Sendable {
 
   private struct Routes {
     var handlers: [UInt32: InterruptHandler] = [:]
+    var polls: [UInt32: VringPoll] = [:]
     var unknown = 0
   }
 
   private let routes = Mutex(Routes())
+  /// Bumped by every change of the routes, so a poller can keep its list of
+  /// ``polledVrings()`` and look at one word per round to know it is current.
+  private let routeChanges = Atomic<UInt64>(0)
   private let crashHandler: @Sendable (CrashType, String) -> Void
 
   init(crashHandler: @escaping @Sendable (CrashType, String) -> Void) {
@@ -49,14 +53,38 @@ public final class RemoteprocNotifier: Sendable {
 
   /// Sends interrupts for vring `notifyID` to `handler` (a virtio driver calls this from
   /// its subdevice's `start`, for each of its vrings). Linux: the `notifyids` idr entry.
-  public func route(_ notifyID: UInt32, to handler: @escaping InterruptHandler) {
-    routes.withLock { $0.handlers[notifyID] = handler }
+  /// `poll`: how a platform that polls may watch the vring instead (see ``VringPoll``).
+  public func route(_ notifyID: UInt32, to handler: @escaping InterruptHandler, poll: VringPoll? = nil) {
+    routes.withLock {
+      $0.handlers[notifyID] = handler
+      $0.polls[notifyID] = poll
+      routeChanges.add(1, ordering: .releasing)
+    }
   }
 
   /// Stops routing interrupts for vring `notifyID` (from the subdevice's `stop`).
   public func unroute(_ notifyID: UInt32) {
-    _ = routes.withLock { $0.handlers.removeValue(forKey: notifyID) }
+    routes.withLock {
+      $0.handlers.removeValue(forKey: notifyID)
+      $0.polls.removeValue(forKey: notifyID)
+      routeChanges.add(1, ordering: .releasing)
+    }
   }
+
+  /// The routed vrings that can be polled, and the route generation they belong to.
+  public func polledVrings() -> (generation: UInt64, vrings: [PolledVring]) {
+    routes.withLock { r in
+      let generation = routeChanges.load(ordering: .acquiring)
+      let vrings = r.polls.keys.sorted().compactMap { id -> PolledVring? in
+        guard let handler = r.handlers[id], let poll = r.polls[id] else { return nil }
+        return PolledVring(notifyID: id, handler: handler, poll: poll)
+      }
+      return (generation, vrings)
+    }
+  }
+
+  /// Changes whenever a route is added or removed (compare with ``polledVrings()``'s).
+  public var routeGeneration: UInt64 { routeChanges.load(ordering: .acquiring) }
 
   var routedNotifyIDs: [UInt32] { routes.withLock { $0.handlers.keys.sorted() } }
 }

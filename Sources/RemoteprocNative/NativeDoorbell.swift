@@ -15,8 +15,8 @@ import SharedMemory
 public struct NativeDoorbell: Sendable {
   /// The control page.
   public let page: MemoryRegion
-  private let pending: Int
-  private let waiting: Int
+  @usableFromInline let pending: Int
+  @usableFromInline let waiting: Int
 
   init(page: MemoryRegion, offset: Int) {
     self.page = page
@@ -52,6 +52,18 @@ public struct NativeDoorbell: Sendable {
   /// until a ringer wakes it or `timeoutNanoseconds` passes (negative: no timeout). Returns
   /// the kicks taken, 0 after a timeout or a spurious wake-up.
   public func wait(mode: DoorbellMode, timeoutNanoseconds: Int64 = -1) throws(SharedMemoryError) -> UInt32 {
+    try wait(mode: mode, timeoutNanoseconds: timeoutNanoseconds, work: { false }, arm: { false })
+  }
+
+  /// ``wait(mode:timeoutNanoseconds:)`` for a receiver that also polls the rings it takes
+  /// from: while it polls it returns when `work()` is true, and before it sleeps it calls
+  /// `arm()`, which asks the peer to kick again and returns true when work is already
+  /// waiting (then it returns without sleeping). Returns the kicks taken (0 when it
+  /// returned for work).
+  @inlinable
+  public func wait(
+    mode: DoorbellMode, timeoutNanoseconds: Int64 = -1, work: () -> Bool, arm: () -> Bool
+  ) throws(SharedMemoryError) -> UInt32 {
     let now = try take()
     if now != 0 { return now }
     if case .adaptive(let spin) = mode, spin > 0 {
@@ -60,10 +72,12 @@ public struct NativeDoorbell: Sendable {
       var polls = 0
       while true {
         if try isPending() { return try take() }
+        if work() { return 0 }
         MemoryRegion.spinHint()
         polls &+= 1
         if polls & 63 == 0, clock.now >= deadline { break }
       }
+      if arm() { return try take() }
     }
     try page.storeRelease(UInt32(1), at: waiting, order: .host)
     MemoryRegion.fullFence()

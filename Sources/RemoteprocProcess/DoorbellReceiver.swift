@@ -6,8 +6,14 @@ import Synchronization
 /// The host thread that waits on the firmware's doorbell and turns its kicks into vring
 /// interrupts (Linux: the mailbox interrupt handler calling `rproc_vq_interrupt`), and that
 /// watches the firmware's heartbeat when a watchdog is set.
+///
+/// In the adaptive mode it also polls the vrings whose drivers let it (``VringPoll``, the
+/// rpmsg receive vring): while it polls, the firmware publishes a message without ringing
+/// the doorbell, and this thread sees it in the ring's used index; before it sleeps it asks
+/// for kicks again (Linux: NAPI).
 final class DoorbellReceiver: Sendable {
   private let control: NativeControlPage
+  private let notifier: RemoteprocNotifier?
   private let mode: DoorbellMode
   private let watchdog: Duration?
   private let stopping = Atomic<Bool>(false)
@@ -16,10 +22,12 @@ final class DoorbellReceiver: Sendable {
   /// Starts the thread. `interrupt` gets each kick's notify id (nil: "any vring");
   /// `hung` is called once when the heartbeat stood still for the watchdog period.
   init(
-    control: NativeControlPage, mode: DoorbellMode, watchdog: Duration?, name: String,
+    control: NativeControlPage, notifier: RemoteprocNotifier? = nil, mode: DoorbellMode,
+    watchdog: Duration?, name: String,
     interrupt: @escaping @Sendable (UInt32?) -> Void, hung: @escaping @Sendable (Duration) -> Void
   ) {
     self.control = control
+    self.notifier = notifier
     self.mode = mode
     self.watchdog = watchdog
     let thread = Thread { [self] in
@@ -38,9 +46,38 @@ final class DoorbellReceiver: Sendable {
     var lastBeat = (try? control.heartbeat) ?? 0
     var lastChange = clock.now
     var reportedHang = false
+    // The vrings polled in the adaptive mode, as of route generation `routes`.
+    let polls: RemoteprocNotifier? = if case .adaptive(let spin) = mode, spin > 0 { notifier } else { nil }
+    var polled: [PolledVring] = []
+    var routes = UInt64.max
+    var polling = false
     while !stopping.load(ordering: .acquiring) {
+      if let polls {
+        let now = polls.routeGeneration
+        if now != routes {
+          (routes, polled) = polls.polledVrings()
+          polling = false
+        }
+        if !polling {
+          for vring in polled { vring.poll.startPolling() }
+          polling = true
+        }
+      }
       let bits: UInt32
-      do { bits = try doorbell.wait(mode: mode, timeoutNanoseconds: timeout) } catch { return }
+      do {
+        bits = try doorbell.wait(
+          mode: mode, timeoutNanoseconds: timeout,
+          work: {
+            for vring in polled where vring.poll.hasWork() { return true }
+            return false
+          },
+          arm: {
+            polling = false
+            var ready = false
+            for vring in polled where vring.poll.stopPolling() { ready = true }
+            return ready
+          })
+      } catch { return }
       if stopping.load(ordering: .acquiring) { return }
       if bits != 0 {
         var rest = bits
@@ -50,6 +87,7 @@ final class DoorbellReceiver: Sendable {
           interrupt(bit == NativeLayout.kickAnyBit ? nil : bit)
         }
       }
+      for vring in polled where vring.poll.hasWork() { vring.handler() }
       if let watchdog, !reportedHang {
         let beat = (try? control.heartbeat) ?? lastBeat
         let now = clock.now

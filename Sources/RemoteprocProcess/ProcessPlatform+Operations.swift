@@ -162,7 +162,7 @@ extension ProcessPlatform {
     }
     run.receiver.withLock {
       $0 = DoorbellReceiver(
-        control: control, mode: options.doorbell, watchdog: options.watchdog, name: "rproc-doorbell-\(name)",
+        control: control, notifier: notifier, mode: options.doorbell, watchdog: options.watchdog, name: "rproc-doorbell-\(name)",
         interrupt: { id in
           if let id { notifier.vringInterrupt(notifyID: id) } else { notifier.interruptAll() }
         },

@@ -47,11 +47,7 @@ final class VirtioSubdevice: RemoteprocSubdevice {
     // The remote's kicks: vring 0 and vring 1 by their notify ids.
     for (i, vring) in context.vrings.enumerated() {
       switch device {
-      case .rpmsg(let bus):
-        notifier.route(vring.notifyID) { [self] in
-          bus.handleKick(vring: i)
-          if brokenTransportIsCrash { reportIfBroken(bus) }
-        }
+      case .rpmsg(let bus): notifier.route(vring.notifyID, to: rpmsgHandler(bus, vring: i))
       case .serial(let port): notifier.route(vring.notifyID) { port.handleKick(vring: i) }
       }
     }
@@ -63,6 +59,14 @@ final class VirtioSubdevice: RemoteprocSubdevice {
         } catch {
           throw RemoteprocError(.platform, "\(name): rpmsg: \(error)")
         }
+        // A platform that polls may watch the receive vring of this session instead.
+        if let watch = bus.receiveWatch(), let vring = context.vrings.first {
+          notifier.route(
+            vring.notifyID, to: rpmsgHandler(bus, vring: 0),
+            poll: VringPoll(
+              hasWork: { watch.hasWork() }, startPolling: { bus.startPolling() },
+              stopPolling: { bus.stopPolling() }))
+        }
       case .serial(let port):
         do throws(VirtioError) {
           try port.start(resource: entry, vrings: vrings, buffers: buffers)
@@ -73,6 +77,13 @@ final class VirtioSubdevice: RemoteprocSubdevice {
     } catch {
       for vring in context.vrings { notifier.unroute(vring.notifyID) }
       throw error
+    }
+  }
+
+  private func rpmsgHandler(_ bus: RPMsgBus, vring i: Int) -> RemoteprocNotifier.InterruptHandler {
+    { [self] in
+      bus.handleKick(vring: i)
+      if brokenTransportIsCrash { reportIfBroken(bus) }
     }
   }
 

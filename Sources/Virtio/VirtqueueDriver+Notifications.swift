@@ -85,6 +85,22 @@ extension VirtqueueDriver {
     return (kick, broken || view.loadUsedIndex() == lastUsed)
   }
 
+  /// Ends a batch while the driver polls the used ring instead of waiting for interrupts
+  /// (callbacks stay as they are, normally off): decides whether to kick for the chains
+  /// published meanwhile (with its fence only when there are some) and reports `idle`. No
+  /// store into the ring, so a device that reads `used_event` keeps its copy of the line.
+  /// Linux: the end of a NAPI poll that did not complete (`virtqueue_kick_prepare`, and
+  /// `virtqueue_poll` instead of `virtqueue_enable_cb`).
+  @inlinable @inline(__always)
+  public mutating func finishPolledBatch() -> (kick: Bool, idle: Bool) {
+    let kick = kickPrepare()
+    return (kick, broken || view.loadUsedIndex() == lastUsed)
+  }
+
+  /// The ring's memory, for a poller that watches `used.idx` without the driver's lock
+  /// (``SplitRingView/loadUsedIndex()``): reading is all it may do.
+  public var ringView: SplitRingView { view }
+
   /// How many used chains wait to be reclaimed (one acquire-load of `used.idx`, checked:
   /// more than the chains in flight breaks the queue).
   @inlinable @inline(__always)

@@ -137,6 +137,42 @@ func environmentCount(_ name: String, default value: Int) -> Int {
     await host.close()
   }
 
+  /// Both sides poll, go to sleep and are woken, in every order: an adaptive doorbell with a
+  /// 20 µs poll, one echo at a time, and pauses between round trips from none to 400 µs (the
+  /// host polls the receive vring's used index and asks for kicks only before it sleeps, the
+  /// firmware polls its rings the same way). Every echo must come back.
+  @Test func adaptivePollingSleepingAndWakingLosesNoEcho() async throws {
+    let rounds = 800
+    let pauses: [UInt32] = [0, 0, 3, 10, 30, 60, 100, 400]
+    let checker = SoakChecker()
+    let host = try await ProcessHost(
+      firmware: "rpmsg-bench-native.elf", services: ["rpmsg-bench-echo"],
+      options: .init(doorbell: .adaptive(spinNanoseconds: 20_000)),
+      onReceive: { bytes, _ in checker.check(bytes) })
+    do {
+      try await host.processor.boot()
+      let channel = try await host.channel("rpmsg-bench-echo")
+      let clock = ContinuousClock()
+      for round in 0..<rounds {
+        try channel.endpoint.trySend(SoakChecker.message(UInt64(round)), to: channel.destination)
+        let deadline = clock.now.advanced(by: .seconds(10))
+        while checker.received.load(ordering: .acquiring) <= round, clock.now < deadline {}
+        guard checker.received.load(ordering: .acquiring) > round else {
+          Issue.record("echo \(round) (after a pause of \(pauses[(round + pauses.count - 1) % pauses.count]) µs) did not come back")
+          break
+        }
+        if pauses[round % pauses.count] > 0 { usleep(pauses[round % pauses.count]) }
+      }
+      let problems = checker.state.withLock { $0.problems }
+      #expect(problems.isEmpty, "\(problems)")
+      #expect(checker.received.load(ordering: .acquiring) == rounds)
+    } catch {
+      await host.close()
+      throw error
+    }
+    await host.close()
+  }
+
   /// 100 times: the firmware is stopped mid-stream with all buffers in flight and a send
   /// waiting, then killed with SIGKILL. The host stays up, the waiting send fails with a
   /// reset, recovery starts a new firmware, and traffic resumes. `RPROC_KILL_CYCLES` changes

@@ -148,6 +148,73 @@ import Virtio
     #expect(try f.u16(f.layout.availFlags) == 0)
   }
 
+  /// A buffer offered again in the same descriptor and slot (rpmsg's steady state) leaves
+  /// the ring as a fresh write would; what is compared is the ring itself, so a
+  /// descriptor or slot the peer overwrote is written again.
+  @Test(arguments: ByteOrder.allCases)
+  func reofferingABufferKeepsTheRingExact(order: ByteOrder) throws {
+    var f = try RingFixture(count: 4, order: order)
+    for i in 0..<4 {
+      _ = try f.driver.add(address: f.address(i * 64), length: 64, isWritable: true, token: UInt32(i))
+    }
+    // Each buffer comes back and is offered again: same descriptor, same slot every lap.
+    for n in 0..<12 {
+      let i = n % 4
+      let chain = try #require(try f.device.takeAvailable())
+      #expect(chain.head == UInt16(i))
+      #expect(chain.first.location.offset == i * 64 && chain.first.length == 64 && chain.first.isWritable)
+      try f.device.returnUsed(head: chain.head, length: 1)
+      let used = try #require(try f.driver.reclaim())
+      #expect(used.token == UInt32(i))
+      let head = try f.driver.add(address: f.address(i * 64), length: 64, isWritable: true, token: UInt32(i))
+      #expect(head == UInt16(i))
+      #expect(try f.u16(f.layout.availRing(UInt16(n + 4))) == UInt16(i))
+    }
+    // Everything comes back; then the peer scribbles over every descriptor's length and
+    // flags and every avail slot. The next offer writes its descriptor and slot again.
+    for _ in 0..<4 {
+      let chain = try #require(try f.device.takeAvailable())
+      try f.device.returnUsed(head: chain.head, length: 0)
+      _ = try #require(try f.driver.reclaim())
+    }
+    for d in 0..<4 {
+      try f.poke32(7, d * 16 + 8)
+      try f.poke16(1, d * 16 + 12)
+      try f.poke16(UInt16(3 - d), f.layout.availRing(UInt16(d)))
+    }
+    let head = try f.driver.add(address: f.address(0), length: 64, isWritable: true)
+    let d = Int(head) * 16
+    #expect(try f.u64(d) == f.address(0))
+    #expect(try f.u32(d + 8) == 64)
+    #expect(try f.u16(d + 12) == 2)
+    #expect(try f.u16(f.layout.availRing(16)) == head)
+    let chain = try #require(try f.device.takeAvailable())
+    #expect(chain.head == head && chain.first.location.offset == 0 && chain.first.length == 64)
+  }
+
+  /// While the driver polls: a batch ends without touching `used_event`, kicks only when the
+  /// device asked, and says whether used buffers wait.
+  @Test func aPolledBatchLeavesUsedEventAlone() throws {
+    var f = try RingFixture(count: 8, eventIndex: true)
+    f.driver.disableCallbacks()
+    let parked = try f.u16(f.layout.usedEvent)
+    _ = try f.driver.add(address: f.address(0), length: 8, isWritable: true)
+    let first = f.driver.finishPolledBatch()
+    #expect(first.kick && first.idle)  // avail_event 0: the device wants to hear of index 1
+    let c = try #require(try f.device.takeAvailable())
+    try f.device.returnUsed(head: c.head, length: 1)
+    let notify = f.device.shouldNotify()
+    #expect(!notify)  // used_event parked: no interrupt
+    let second = f.driver.finishPolledBatch()
+    #expect(!second.kick && !second.idle)
+    #expect(try f.u16(f.layout.usedEvent) == parked)
+    _ = try f.driver.reclaim()
+    _ = try f.driver.add(address: f.address(0), length: 8, isWritable: true)
+    let third = f.driver.finishPolledBatch()
+    #expect(!third.kick && third.idle)  // the device did not ask for index 2
+    #expect(try f.u16(f.layout.usedEvent) == parked)
+  }
+
   @Test func callbacksWithoutEventIndexUseTheAvailFlag() throws {
     var f = try RingFixture()
     f.driver.disableCallbacks()
