@@ -76,6 +76,11 @@ extension RPMsgBus {
         var pending = try ring.queue.usedCount()
         while pending > 0 {
           pending &-= 1
+          // The header of the buffer that most likely comes next, fetched while the used
+          // element that names it is read (one wait for both lines instead of two in turn).
+          if let expected = ring.queue.expectedUsedToken() {
+            d.map.windows[0].region.prefetch(at: Int(expected) &* RPMsgWire.bufferSize)
+          }
           guard let used = try ring.queue.reclaim() else { break }
           let slot = BufferSlot(window: 0, offset: Int(used.token) &* RPMsgWire.bufferSize,
                                 capacity: RPMsgWire.bufferSize, token: used.token)

@@ -268,6 +268,18 @@ public struct VirtqueueDriver: Sendable {
           "used len \(length) for id \(id) exceeds the \(slots[Int(id)].bytes) byte(s) offered")
   }
 
+  /// The token of the chain the device will most likely return next, for prefetching: the
+  /// one offered at avail index `last_used` (a device that uses buffers in order, as rpmsg's
+  /// do, returns exactly that one). Nil when that slot holds no chain in flight. Only a
+  /// guess, to be used as a hint: the slot is shared memory (a peer could overwrite it),
+  /// so the value only indexes the driver's own records, checked.
+  @inlinable @inline(__always)
+  public func expectedUsedToken() -> UInt32? {
+    let head = Int(view.availRing(lastUsed))
+    guard head < slots.count, slots[head].chainLength > 0 else { return nil }
+    return slots[head].token
+  }
+
   /// True when the device has returned a chain not yet reclaimed. Linux: `more_used_split`.
   public func hasUsed() -> Bool {
     !broken && view.loadUsedIndex() != lastUsed

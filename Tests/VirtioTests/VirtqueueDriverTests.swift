@@ -192,6 +192,26 @@ import Virtio
     #expect(chain.head == head && chain.first.location.offset == 0 && chain.first.length == 64)
   }
 
+  /// The chain an in-order device returns next is the one offered at `last_used`; a slot the
+  /// peer scribbled over gives no guess rather than a wrong index.
+  @Test func theExpectedUsedTokenFollowsTheAvailRing() throws {
+    var f = try RingFixture(count: 4)
+    #expect(f.driver.expectedUsedToken() == nil)
+    for i in 0..<3 {
+      _ = try f.driver.add(address: f.address(i * 64), length: 64, isWritable: true, token: UInt32(10 + i))
+    }
+    for i in 0..<3 {
+      #expect(f.driver.expectedUsedToken() == UInt32(10 + i))
+      let chain = try #require(try f.device.takeAvailable())
+      try f.device.returnUsed(head: chain.head, length: 0)
+      #expect(try f.driver.reclaim()?.token == UInt32(10 + i))
+    }
+    #expect(f.driver.expectedUsedToken() == nil)  // slot 3: nothing offered there
+    _ = try f.driver.add(address: f.address(0), length: 64, isWritable: true, token: 20)
+    try f.poke16(0xFFFF, f.layout.availRing(3))
+    #expect(f.driver.expectedUsedToken() == nil)
+  }
+
   /// While the driver polls: a batch ends without touching `used_event`, kicks only when the
   /// device asked, and says whether used buffers wait.
   @Test func aPolledBatchLeavesUsedEventAlone() throws {

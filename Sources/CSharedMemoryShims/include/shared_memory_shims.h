@@ -44,6 +44,9 @@ static inline _Bool rproc_compare_exchange_u32(void *p, uint32_t expected, uint3
 static inline void rproc_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 /** A compiler-only barrier: no memory access moves across it (no instruction emitted). */
 static inline void rproc_compiler_barrier(void) { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
+/** Starts bringing the cache line at p into this CPU's cache to be read (a hint: it never
+    faults and changes no data). */
+static inline void rproc_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 /** A CPU hint for spin loops. */
 static inline void rproc_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
