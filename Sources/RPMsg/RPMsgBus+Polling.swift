@@ -54,10 +54,14 @@ extension RPMsgBus {
   /// of sleeping: their kick may never come).
   public func stopPolling() -> Bool {
     guard role == .host else { return false }
-    return rx.withLock { s in
-      guard s.running, s.host != nil else { return false }
+    let (work, kick) = rx.withLock { s -> (Bool, UInt32?) in
+      guard s.running, s.host != nil else { return (false, nil) }
       s.polled = false
-      return !s.host!.queue.enableCallbacks()
+      s.host!.queue.publishAvailable()
+      let kick = s.host!.queue.kickPrepare()
+      return (!s.host!.queue.enableCallbacks(), kick ? s.notifyID : nil)
     }
+    if let kick { notify(kick) }
+    return work
   }
 }

@@ -84,7 +84,9 @@ extension RPMsgBus {
           guard let used = try ring.queue.reclaim() else { break }
           let slot = BufferSlot(window: 0, offset: Int(used.token) &* RPMsgWire.bufferSize,
                                 capacity: RPMsgWire.bufferSize, token: used.token)
-          if !deliver(&d, slot, Int(used.length)) { try ring.post(used.token) }
+          if !deliver(&d, slot, Int(used.length)) {
+            if polled { try ring.postUnpublished(used.token) } else { try ring.post(used.token) }
+          }
           if returnsCount.load(ordering: .acquiring) > 0 {
             try recycleReturns(epoch: d.epoch) { (slot) throws(VirtioError) in
               try ring.post(slot.token)
@@ -94,6 +96,7 @@ extension RPMsgBus {
       } catch {
         return (kick, error)
       }
+      if polled { ring.publishIfDue() } else { ring.queue.publishAvailable() }
       let batch = polled ? ring.queue.finishPolledBatch() : ring.queue.finishBatch()
       kick = kick || batch.kick
       receivedCount.store(d.received, ordering: .relaxed)

@@ -138,6 +138,26 @@ struct HostReceiver: Sendable {
     _ = try queue.add(address: poolAddress &+ UInt64(Int(index) &* RPMsgWire.bufferSize),
                       length: UInt32(RPMsgWire.bufferSize), isWritable: true, token: index)
   }
+
+  /// Posts buffer `index` again without publishing it yet (see ``publishIfDue()``).
+  @inlinable
+  mutating func postUnpublished(_ index: UInt32) throws(VirtioError) {
+    try queue.addUnpublished(address: poolAddress &+ UInt64(Int(index) &* RPMsgWire.bufferSize),
+                             length: UInt32(RPMsgWire.bufferSize), isWritable: true, token: index)
+  }
+
+  /// Publishes the buffers posted unpublished once there are 16 of them (fewer for a ring
+  /// of less than 128), or once fewer than half the buffers are left to the remote: the
+  /// remote, which reads `avail.idx` for each message it sends, then finds the line in its
+  /// cache 15 times out of 16 instead of taking it back from the host each time.
+  @inlinable
+  mutating func publishIfDue() {
+    let waiting = queue.unpublishedCount
+    guard waiting > 0 else { return }
+    if waiting >= max(1, min(16, count / 8)) || queue.publishedInFlight < count / 2 {
+      queue.publishAvailable()
+    }
+  }
 }
 
 /// Remote transmit path: the host's receive buffers, taken from vring 0's available ring.

@@ -3,7 +3,8 @@ import SharedMemory
 /// Notification suppression on the driver side: when to kick the device, and whether the
 /// device should interrupt us when it returns buffers.
 extension VirtqueueDriver {
-  /// Decides whether the device must be kicked for the chains published since the last call.
+  /// Decides whether the device must be kicked for the chains published since the last call
+  /// (chains offered unpublished count once ``publishAvailable()`` stored their index).
   /// Linux: `virtqueue_kick_prepare_split`.
   ///
   /// A full fence orders our index store before the read of the device's suppression state
@@ -17,8 +18,8 @@ extension VirtqueueDriver {
       return false
     }
     MemoryRegion.fullFence()
-    let new = availShadow
-    let old = availShadow &- added
+    let new = availShadow &- unpublished  // the index the device can see
+    let old = new &- added
     added = 0
     if usesEventIndex {
       // avail_event is device-owned; any value is acceptable.
@@ -73,8 +74,8 @@ extension VirtqueueDriver {
     MemoryRegion.fullFence()
     var kick = false
     if !broken, added > 0 {
-      let new = availShadow
-      let old = availShadow &- added
+      let new = availShadow &- unpublished
+      let old = new &- added
       if usesEventIndex {
         kick = vringNeedsEvent(eventIndex: view.availEvent, new: new, old: old)
       } else {
@@ -117,7 +118,7 @@ extension VirtqueueDriver {
   public var callbacksEnabled: Bool { availFlagsShadow & vringAvailNoInterrupt == 0 }
 
   /// The driver's published available index. Wire: `avail.idx`.
-  public var availableIndex: UInt16 { availShadow }
+  public var availableIndex: UInt16 { availShadow &- unpublished }
   /// The next used index the driver will read. Linux: `last_used_idx`.
   public var lastUsedIndex: UInt16 { lastUsed }
 }

@@ -62,6 +62,9 @@ public struct VirtqueueDriver: Sendable {
   @usableFromInline var usedSeen: UInt16
   /// Chains published since the last ``kickPrepare()``. Linux: `num_added`.
   @usableFromInline var added: UInt16
+  /// Chains offered with ``addUnpublished(address:length:isWritable:token:)`` whose
+  /// `avail.idx` is not stored yet (the last ones before `availShadow`).
+  @usableFromInline var unpublished: UInt16
   /// Linux: `split.avail_flags_shadow`.
   @usableFromInline var availFlagsShadow: UInt16
   /// The protocol violation that broke the queue, if one did.
@@ -106,6 +109,7 @@ public struct VirtqueueDriver: Sendable {
     lastUsed = 0
     usedSeen = 0
     added = 0
+    unpublished = 0
     availFlagsShadow = 0
     do {
       try ring.fill(0, at: 0, count: layout.byteCount)
@@ -196,15 +200,58 @@ public struct VirtqueueDriver: Sendable {
   }
 
   /// Writes the avail slot (unless it holds `head` already), then release-stores the index
-  /// (the slot is visible first).
+  /// (the slot is visible first), which also publishes any chain offered unpublished.
   @inlinable @inline(__always)
   mutating func publish(_ head: UInt16) {
     view.updateAvailRing(availShadow, head)
     availShadow &+= 1
-    view.storeAvailIndex(availShadow)
     _inFlight &+= 1
-    if added != .max { added &+= 1 }  // saturate: a saturated count always kicks
+    unpublished &+= 1
+    publishAvailable()
   }
+
+  /// Offers one buffer like ``add(address:length:isWritable:token:)`` but does not store
+  /// `avail.idx`: the device sees it with the next ``publishAvailable()`` (or the next
+  /// ``add(address:length:isWritable:token:)``). Refilling a ring the device is far from
+  /// emptying, a driver that publishes every few buffers leaves the device's copy of the
+  /// index's line valid in between. (Linux stores `avail.idx` on every add.)
+  @inlinable @inline(__always)
+  public mutating func addUnpublished(
+    address: UInt64, length: UInt32, isWritable: Bool, token: UInt32 = 0
+  ) throws(VirtioError) {
+    if broken { throw brokenError! }
+    guard _freeCount > 0 else { throw Self.full(1, 0, layout.count) }
+    let head = freeHead
+    let h = Int(head)
+    freeHead = slots[h].link
+    _freeCount &-= 1
+    view.updateDescriptor(head, address: address, length: length,
+                          flags: isWritable ? DescriptorFlags.write.rawValue : 0, next: 0)
+    slots[h].chainLength = 1
+    slots[h].bytes = UInt64(length)
+    slots[h].token = token
+    view.updateAvailRing(availShadow, head)
+    availShadow &+= 1
+    _inFlight &+= 1
+    unpublished &+= 1
+  }
+
+  /// Stores `avail.idx` for the chains offered unpublished (release: their slots and
+  /// descriptors are visible first); the next ``kickPrepare()`` counts them.
+  @inlinable @inline(__always)
+  public mutating func publishAvailable() {
+    guard unpublished > 0 else { return }
+    view.storeAvailIndex(availShadow)
+    // Saturate: a saturated count always kicks.
+    added = UInt16.max &- added < unpublished ? .max : added &+ unpublished
+    unpublished = 0
+  }
+
+  /// Chains offered and not yet published.
+  public var unpublishedCount: Int { Int(unpublished) }
+
+  /// Chains the device can see and has not returned: published, not yet reclaimed.
+  public var publishedInFlight: Int { _inFlight &- Int(unpublished) }
 
   // MARK: Taking buffers back
 
@@ -296,6 +343,8 @@ public struct VirtqueueDriver: Sendable {
     freeHead = 0
     _freeCount = layout.count
     _inFlight = 0
+    availShadow &-= unpublished  // never seen by the device
+    unpublished = 0
     usedSeen = lastUsed
     return detached
   }

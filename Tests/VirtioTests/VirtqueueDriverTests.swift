@@ -212,6 +212,35 @@ import Virtio
     #expect(f.driver.expectedUsedToken() == nil)
   }
 
+  /// Buffers offered unpublished stay invisible to the device until `publishAvailable` (or
+  /// the next publishing add) stores `avail.idx`, and only then count for the kick.
+  @Test(arguments: [false, true])
+  func unpublishedOffersAppearTogether(eventIndex: Bool) throws {
+    var f = try RingFixture(count: 8, eventIndex: eventIndex)
+    for i in 0..<3 {
+      try f.driver.addUnpublished(address: f.address(i * 64), length: 64, isWritable: true, token: UInt32(i))
+    }
+    #expect(try f.u16(f.layout.availIndex) == 0)
+    #expect(f.driver.availableIndex == 0)
+    #expect(f.driver.unpublishedCount == 3 && f.driver.publishedInFlight == 0 && f.driver.inFlight == 3)
+    #expect(try f.device.takeAvailable() == nil)
+    let early = f.driver.kickPrepare()
+    #expect(!early)  // nothing the device can see yet
+    f.driver.publishAvailable()
+    #expect(try f.u16(f.layout.availIndex) == 3)
+    #expect(f.driver.unpublishedCount == 0 && f.driver.publishedInFlight == 3)
+    let kick = f.driver.kickPrepare()
+    #expect(kick)
+    try f.driver.addUnpublished(address: f.address(3 * 64), length: 64, isWritable: true, token: 3)
+    _ = try f.driver.add(address: f.address(4 * 64), length: 64, isWritable: true, token: 4)  // publishes both
+    #expect(try f.u16(f.layout.availIndex) == 5)
+    for i in 0..<5 {
+      let chain = try #require(try f.device.takeAvailable())
+      #expect(chain.first.location.offset == i * 64)
+    }
+    #expect(try f.device.takeAvailable() == nil)
+  }
+
   /// While the driver polls: a batch ends without touching `used_event`, kicks only when the
   /// device asked, and says whether used buffers wait.
   @Test func aPolledBatchLeavesUsedEventAlone() throws {
