@@ -106,6 +106,7 @@ int rproc_rpmsg_poll(struct rproc_rpmsg *bus) {
       rproc_vring_disable_kicks(&bus->from_host); /* more came: take them first */
       continue;
     }
+    rproc_platform_prepare_reply(&bus->to_host);
     const struct rpmsg_header *header = buffer.data;
     if (buffer.len < RPROC_RPMSG_HDR_SIZE || header->len > buffer.len - RPROC_RPMSG_HDR_SIZE) {
       rproc_trace_printf("rpmsg: dropped a message of %u bytes in a %u-byte buffer\n",

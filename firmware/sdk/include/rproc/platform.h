@@ -35,6 +35,17 @@ void rproc_platform_watch(struct rproc_vring *ring);
    rproc_wait_for_kick, which polls the watched rings and asks for kicks only before it
    sleeps, so a polling firmware costs the host no doorbell. */
 int rproc_platform_arm(struct rproc_vring *ring);
+/* A message was taken from the host and a reply may follow on `ring` (the ring this firmware
+   sends on). The native machine starts moving the lines the reply will write (the buffer
+   the host offered next, the next used element) into this core's cache, owned, while the
+   message is handled: the host has read them, and the reply's stores would otherwise wait
+   for the host's copies to be invalidated. Only a hint: it writes nothing. A no-op on the
+   emulated machines. */
+#if defined(RPROC_NATIVE)
+void rproc_platform_prepare_reply(struct rproc_vring *ring);
+#else
+static inline void rproc_platform_prepare_reply(struct rproc_vring *ring) { (void)ring; }
+#endif
 /* Returns and clears the kicks received (bit per notify id). */
 uint32_t rproc_kicks_take(void);
 /* Idles in wait/wfi until a kick arrives; returns at once if one is pending. */
