@@ -14,9 +14,11 @@ import Synchronization
 /// doorbell) or busy-polling (the floor), and through a Unix `SOCK_SEQPACKET` socket pair (what
 /// users would pick instead).
 ///
-/// - round trip: the host sends 32 bytes to `rpmsg-bench-echo` and times until the echo
-///   reaches its callback; the next send is made from that callback (on the host's doorbell
-///   thread), so a round trip is two doorbells and two wake-ups, as in the floor.
+/// - round trip: the host sends 32 bytes to `rpmsg-bench-echo` and times from just before
+///   the send call until the echo's callback begins (as `pingpong-native` times its round
+///   trips: the harness's bookkeeping stays outside); the next send is made from that
+///   callback (on the host's doorbell thread), so with sleeping doorbells a round trip is two
+///   doorbells and two wake-ups, as in the floor.
 /// - one-way: the host try-sends N messages to `rpmsg-bench-sink` as fast as buffers allow
 ///   in bursts of up to 256 (as many as the ring has buffers) that ring the doorbell once
 ///   (``ProcessPlatform/batchingKicks(_:)``),
@@ -190,9 +192,10 @@ final class BenchDriver: RPMsgDriver {
   }
 
   func receive(_ message: inout RPMsgReceivedMessage, on channel: RPMsgChannel) {
+    // The round trip ends here, before the harness's own work (as pingpong-native's does).
+    let now = ContinuousClock.now
     switch channel.name {
     case "rpmsg-bench-echo":
-      let now = ContinuousClock.now
       let next = pingPong.withLock { state -> [UInt8]? in
         guard var s = state else { return nil }
         if s.warmup > 0 {
@@ -208,11 +211,16 @@ final class BenchDriver: RPMsgDriver {
           return nil
         }
         s.payload[0] &+= 1
-        s.started = ContinuousClock.now
         state = s
         return s.payload
       }
-      if let next { try? channel.endpoint.trySend(next.span, to: channel.destination) }
+      if let next {
+        // The next round trip starts at the send itself; the harness's bookkeeping (the lock,
+        // the sample) stays outside it. The echo's callback runs on this thread, after this one.
+        let start = ContinuousClock.now
+        try? channel.endpoint.trySend(next.span, to: channel.destination)
+        pingPong.withLock { $0?.started = start }
+      }
     case "rpmsg-bench-count":
       let value = message.withPayload { span -> UInt32 in
         guard span.count >= 4 else { return .max }
