@@ -157,12 +157,19 @@ let package = Package(
     // The native-process contract (the memfd's control page and futex doorbells), shared by
     // the host platform and the Swift remote API.
     .target(name: "RemoteprocNative", dependencies: ["SharedMemory"], swiftSettings: strict),
+    // The affinity of this process's threads behind an integer-only C API.
+    .target(name: "CHostCPUShims"),
+    // CPUs taken from the host for remote cores (the `cpus` option of every platform): the
+    // checks, the process-wide registry, and moving the host's threads off them.
+    .target(name: "HostCPUs", dependencies: ["CHostCPUShims"], swiftSettings: strict),
     // Spawning, watching and pinning firmware processes behind an integer-only C API.
-    .target(name: "CProcessShims"),
+    .target(name: "CProcessShims", dependencies: ["CHostCPUShims"]),
     // Remote cores that are native Linux processes on CPUs taken from the host.
     .target(
       name: "RemoteprocProcess",
-      dependencies: ["Remoteproc", "Firmware", "SharedMemory", "RemoteprocNative", "CProcessShims", "CSystemShims"],
+      dependencies: [
+        "Remoteproc", "Firmware", "SharedMemory", "RemoteprocNative", "HostCPUs", "CProcessShims", "CSystemShims",
+      ],
       swiftSettings: strict),
     // The remote side in Swift: a native firmware built on the same rpmsg code (device role).
     .target(
