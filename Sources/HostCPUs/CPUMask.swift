@@ -32,3 +32,10 @@ package struct CPUMask: Hashable, Sendable {
       add.words[0], add.words[1], add.words[2], add.words[3])
   }
 }
+
+extension CPUMask {
+  /// True when the two masks share a CPU.
+  package func intersects(_ other: CPUMask) -> Bool {
+    zip(words, other.words).contains { $0 & $1 != 0 }
+  }
+}
