@@ -188,10 +188,11 @@ let package = Package(
       name: "CRemoteprocEmulatedShims", dependencies: ["CUnicorn"],
       cSettings: [.headerSearchPath("../CUnicorn")],
       linkerSettings: [.linkedLibrary("unicorn"), .linkedLibrary("pthread")]),
-    // Remote cores emulated with Unicorn: MIPS32 (LE/BE), RV32IMAC, Cortex-M4.
+    // Remote cores emulated with Unicorn: MIPS32 (LE/BE), RV32IMAC, Cortex-M4, each on an
+    // owner thread that may be pinned to CPUs taken from the host.
     .target(
       name: "RemoteprocEmulated",
-      dependencies: ["CRemoteprocEmulatedShims", "CUnicorn", "SharedMemory", "Firmware", "Remoteproc"],
+      dependencies: ["CRemoteprocEmulatedShims", "CUnicorn", "SharedMemory", "Firmware", "Remoteproc", "HostCPUs"],
       swiftSettings: strict),
 
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
@@ -231,13 +232,13 @@ let package = Package(
       name: "RemoteprocProcessTests",
       dependencies: [
         "RemoteprocProcess", "RemoteprocNative", "RemoteprocRemote", "RemoteprocVirtio", "Remoteproc", "Firmware",
-        "RPMsg", "SharedMemory", "CRemoteprocWire",
+        "RPMsg", "SharedMemory", "CRemoteprocWire", "RemoteprocTesting",
       ],
       swiftSettings: strict),
     .testTarget(
       name: "RemoteprocEmulatedTests",
       dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks", "Remoteproc",
-                     "RemoteprocVirtio", "VirtioSerial", "RPMsg", "RPMsgDrivers", "Virtio"],
+                     "RemoteprocVirtio", "VirtioSerial", "RPMsg", "RPMsgDrivers", "Virtio", "RemoteprocTesting"],
       swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]
