@@ -125,7 +125,7 @@ let package = Package(
       dependencies: [
         "Firmware", "RemoteprocBenchmarks", "CMallocCounter", "Remoteproc", "RemoteprocEmulated",
         "RemoteprocHost", "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
-        "RprocdClient", "RprocdCommandLine", "RprocdProtocol",
+        "RprocdClient", "RprocdCommandLine", "RprocdProtocol", "DaemonConfiguration",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -223,7 +223,8 @@ let package = Package(
       name: "RprocdTests",
       dependencies: [
         "RprocdService", "RprocdClient", "RprocdProtocol", "DaemonConfiguration", "PacketCapture", "RPMsg",
-        "Remoteproc", "RemoteprocProcess", "rproc", "rpmsg", "rprocd",
+        "Remoteproc", "RemoteprocProcess", "RemoteprocEmulated", "RemoteprocHost", "RemoteprocTesting", "rproc", "rpmsg",
+        "rprocd",
       ],
       swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
