@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -53,6 +54,7 @@ struct slot {
 
   pthread_t thread;
   bool thread_live;
+  _Atomic int32_t thread_id; /* the owner thread's gettid while it runs, else 0 */
 
   /* Owner thread only. */
   uc_engine *uc;
@@ -785,27 +787,51 @@ static void *thread_main(void *raw) {
   char name[16];
   snprintf(name, sizeof name, "rproc-emu-%d", start.slot);
   pthread_setname_np(pthread_self(), name);
+  struct slot *s = get(start.slot);
+  atomic_store(&s->thread_id, (int32_t)syscall(SYS_gettid));
   owned_slot = start.slot;
   start.entry(start.slot);
   owned_slot = -1;
+  atomic_store(&s->thread_id, 0);
   return NULL;
 }
 
-int32_t rproc_emu_thread_spawn(int32_t id, void (*entry)(int32_t)) {
+int32_t rproc_emu_thread_spawn(int32_t id, void (*entry)(int32_t), uint64_t cpus0, uint64_t cpus1,
+                               uint64_t cpus2, uint64_t cpus3) {
   struct slot *s = get(id);
   if (!s || !entry) return EINVAL;
   if (s->thread_live) return EBUSY;
-  struct thread_start *start = malloc(sizeof *start);
-  if (!start) return ENOMEM;
-  start->entry = entry;
-  start->slot = id;
-  int e = pthread_create(&s->thread, NULL, thread_main, start);
-  if (e != 0) {
-    free(start);
-    return e;
+  const uint64_t cpus[4] = {cpus0, cpus1, cpus2, cpus3};
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  bool pinned = false;
+  for (int cpu = 0; cpu < 256; cpu++) {
+    if (cpus[cpu / 64] >> (cpu % 64) & 1u) {
+      CPU_SET(cpu, &set);
+      pinned = true;
+    }
   }
+  pthread_attr_t attributes;
+  int e = pthread_attr_init(&attributes);
+  if (e != 0) return e;
+  if (pinned) e = pthread_attr_setaffinity_np(&attributes, sizeof set, &set);
+  struct thread_start *start = e == 0 ? malloc(sizeof *start) : NULL;
+  if (e == 0 && !start) e = ENOMEM;
+  if (e == 0) {
+    start->entry = entry;
+    start->slot = id;
+    e = pthread_create(&s->thread, &attributes, thread_main, start);
+    if (e != 0) free(start);
+  }
+  pthread_attr_destroy(&attributes);
+  if (e != 0) return e;
   s->thread_live = true;
   return 0;
+}
+
+int32_t rproc_emu_thread_id(int32_t id) {
+  struct slot *s = get(id);
+  return s ? atomic_load(&s->thread_id) : 0;
 }
 
 int32_t rproc_emu_thread_join(int32_t id) {

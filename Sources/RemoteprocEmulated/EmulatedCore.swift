@@ -30,15 +30,20 @@ public final class EmulatedCore: Sendable {
     /// Add the time spent running guest code to ``Statistics/guestTime`` (two clock reads
     /// per return from the emulator). For measurements only.
     public var measuresGuestTime: Bool
+    /// CPUs taken from the host while the core runs (Linux: the MIPS driver's `cpus`): the
+    /// owner thread runs on them only, and every other thread of this process leaves them
+    /// from start until the run ends (stop, or a crash). Empty: no pinning.
+    public var cpus: [Int]
 
     public init(
       watchdogTimeout: Duration? = .seconds(2), idleSpin: Duration = .microseconds(50),
-      countsInstructions: Bool = false, measuresGuestTime: Bool = false
+      countsInstructions: Bool = false, measuresGuestTime: Bool = false, cpus: [Int] = []
     ) {
       self.watchdogTimeout = watchdogTimeout
       self.idleSpin = idleSpin
       self.countsInstructions = countsInstructions
       self.measuresGuestTime = measuresGuestTime
+      self.cpus = cpus
     }
   }
 
@@ -97,7 +102,10 @@ public final class EmulatedCore: Sendable {
   }
 
   public let machine: EmulatedMachine
+  /// The options, with ``Options/cpus`` checked and sorted.
   public let options: Options
+  /// What messages and the CPU registry call the core ("CPU 1 is already given to …").
+  public let name: String
   /// The whole of the core's memory (every window, in order), for dumps and tools.
   public let mapping: SharedMapping
   let windows: [MemoryRegion]
@@ -105,8 +113,15 @@ public final class EmulatedCore: Sendable {
   let control: CoreControl
 
   /// Creates a core with zeroed memory. No thread runs until ``start(entry:bootRegisters:events:)``.
-  public init(machine: EmulatedMachine, options: Options = Options()) throws(EmulationError) {
+  ///
+  /// - Parameter name: what messages call the core (rprocd: the device name, `remoteproc0`);
+  ///   nil: its owner thread's name, `rproc-emu-<n>`.
+  /// - Throws: ``EmulationError/Code/invalidCPUs`` for a ``Options/cpus`` list naming a CPU
+  ///   that is out of range, listed twice, missing or offline, or every CPU of the host.
+  public init(machine: EmulatedMachine, options: Options = Options(), name: String? = nil) throws(EmulationError) {
     try machine.validate()
+    var options = options
+    options.cpus = try Self.validate(cpus: options.cpus)
     let mapping: SharedMapping
     do {
       mapping = try SharedMapping.memfd(name: "rproc-\(machine.name)", count: machine.memoryByteCount)
@@ -129,6 +144,7 @@ public final class EmulatedCore: Sendable {
     }
     self.machine = machine
     self.options = options
+    self.name = name ?? "rproc-emu-\(slot)"
     self.mapping = mapping
     self.windows = windows
     self.slot = slot

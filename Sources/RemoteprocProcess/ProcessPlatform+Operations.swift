@@ -1,5 +1,6 @@
 import Firmware
 import Foundation
+import HostCPUs
 import Remoteproc
 import RemoteprocNative
 import SharedMemory
@@ -130,7 +131,7 @@ extension ProcessPlatform {
     } catch {
       throw RemoteprocError(.platform, "\(name): preparing the firmware: \(error)")
     }
-    let reservation = try CPUReservation.acquire(options.cpus, owner: name)
+    let reservation = try Self.reserve(options.cpus, for: name)
     let process: FirmwareProcess
     do throws(RemoteprocError) {
       process = try FirmwareProcess.spawn(
@@ -258,7 +259,7 @@ extension ProcessPlatform {
       ProcessStateFile.remove(directory: stateDirectory, name: name)
       throw RemoteprocError(.invalidState, "\(name): the firmware process (pid \(detached.record.pid)) no longer runs")
     }
-    let reservation = try CPUReservation.acquire(detached.record.cpus, owner: name)
+    let reservation = try Self.reserve(detached.record.cpus, for: name)
     let process: FirmwareProcess
     do {
       process = try FirmwareProcess.adopt(pid: detached.record.pid, isChild: detached.isChild)
@@ -276,6 +277,11 @@ extension ProcessPlatform {
     try await begin(
       Run(process: process, record: detached.record, reservation: reservation), notifier: notifier, epoch: epoch,
       what: "the new host")
+  }
+
+  /// Takes `cpus` for the firmware `name` and moves the host's threads off them.
+  private static func reserve(_ cpus: [Int], for name: String) throws(RemoteprocError) -> CPUReservation? {
+    do { return try CPUReservation.acquire(cpus, owner: name) } catch { throw RemoteprocError(error) }
   }
 
   /// Leaves the platform as a host that died would: its threads stop and the CPUs are given

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaemonConfiguration
 import Firmware
 import Foundation
 import RPMsg
@@ -8,7 +9,7 @@ import RemoteprocEmulated
 import RemoteprocVirtio
 import SharedMemory
 
-/// `rproc run FIRMWARE [--machine M] [--console]`: boot a firmware on an emulated core.
+/// `rproc run FIRMWARE [--machine M] [--cpus LIST] [--console]`: boot a firmware on an emulated core.
 struct Run: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Boot a firmware on an emulated core, show its state and trace, and talk to its serial port.",
@@ -27,6 +28,9 @@ struct Run: AsyncParsableCommand {
   @Option(help: "The emulated machine: \(EmulatedMachine.all.map(\.name).joined(separator: ", ")). Inferred from the ELF when absent.")
   var machine: String?
 
+  @Option(help: "CPUs taken from the host for the core, as in rprocd's configuration (\"1\", \"2-3,5\"): the emulator runs there only and this process's other threads leave them.")
+  var cpus: String?
+
   @Flag(help: "Join standard input and output to the serial port (or rpmsg-tty) until end of input.")
   var console = false
 
@@ -42,13 +46,22 @@ struct Run: AsyncParsableCommand {
         "unknown machine '\(machine)'; choose one of \(EmulatedMachine.all.map(\.name).joined(separator: ", ")).")
     }
     guard deviceTimeout > 0 else { throw ValidationError("'--device-timeout' must be positive.") }
+    _ = try cpuList()
+  }
+
+  /// `--cpus` as CPU numbers (none when absent).
+  func cpuList() throws -> [Int] {
+    guard let cpus else { return [] }
+    do { return try CPUSet(parsing: cpus).cpus } catch {
+      throw ValidationError("'--cpus' \(cpus.debugDescription) \(error.description).")
+    }
   }
 
   func run() async throws {
     let session: RunSession
     do {
       session = try await RunSession.start(
-        firmware: firmware, machineName: machine, legacyVringAddress: legacyVringAddress)
+        firmware: firmware, machineName: machine, cpus: try cpuList(), legacyVringAddress: legacyVringAddress)
     } catch let error as RunFailure {
       Output.error("rproc run: \(error.message)")
       throw ExitCode(1)

@@ -35,7 +35,9 @@ final class RunSession: Sendable {
   }
 
   /// Chooses the machine, registers the processor and boots it.
-  static func start(firmware path: String, machineName: String?, legacyVringAddress: Bool) async throws -> RunSession {
+  static func start(
+    firmware path: String, machineName: String?, cpus: [Int] = [], legacyVringAddress: Bool
+  ) async throws -> RunSession {
     let url = URL(fileURLWithPath: path)
     guard let data = FileManager.default.contents(atPath: url.path) else {
       throw RunFailure(message: "\(path): cannot read the file (missing, a directory, or no permission)")
@@ -58,7 +60,7 @@ final class RunSession: Sendable {
       machine = inferred
     }
     let platform: EmulatedPlatform
-    do { platform = try PlatformFactory.emulated(machine) } catch {
+    do { platform = try PlatformFactory.emulated(machine, options: .init(cpus: cpus)) } catch {
       throw RunFailure(message: error.message)
     }
     let (received, sink) = AsyncStream.makeStream(of: [UInt8].self)

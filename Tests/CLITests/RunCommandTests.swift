@@ -57,6 +57,25 @@ import Testing
     #expect(result.stderr.contains("cannot run on rv32"))
   }
 
+  /// `--cpus` as in rprocd's configuration: the core runs on the last CPU (its own process,
+  /// so the test process's CPU registry is not involved).
+  @Test(
+    .enabled(if: built, "firmware/build is missing: run scripts/setup"),
+    .enabled(if: ProcessInfo.processInfo.activeProcessorCount >= 2, "one CPU: none can be taken from the host"))
+  func theCoreRunsOnTheCPUsGivenAndBadListsAreRefused() throws {
+    let last = ProcessInfo.processInfo.activeProcessorCount - 1
+    let result = try Rproc.run(
+      ["run", Self.firmware("case-invert-rv32"), "--cpus", "\(last)", "--console"], stdin: "On CPU\n")
+    #expect(result.stdout == "oN cpu\n")
+    #expect(result.status == 0, "\(result.stderr)")
+    let syntax = try Rproc.run(["run", Self.firmware("case-invert-rv32"), "--cpus", "2-"])
+    #expect(syntax.status == 64)
+    #expect(syntax.stderr.contains("'--cpus' \"2-\" item 1, \"2-\", is not a CPU number or a range such as 2-3."))
+    let all = try Rproc.run(["run", Self.firmware("case-invert-rv32"), "--cpus", "0-\(last)"])
+    #expect(all.status == 1)
+    #expect(all.stderr.hasPrefix("rproc run: cannot create the rv32 core: cpus: 0-\(last) would leave the host no CPU"))
+  }
+
   @Test func badArgumentsAreRefusedWithUsage() throws {
     let machine = try Rproc.run(["run", "--machine", "z80", "fw.elf"])
     #expect(machine.status == 64)

@@ -128,8 +128,14 @@ void rproc_emu_request_stop(int32_t slot);
 /** Any thread: a counter (RPROC_EMU_STAT_*). */
 uint64_t rproc_emu_statistic(int32_t slot, int32_t field);
 
-/** Starts the slot's owner thread, which calls entry(slot). Returns 0 or an errno. */
-int32_t rproc_emu_thread_spawn(int32_t slot, void (*entry)(int32_t));
+/** Starts the slot's owner thread, which calls entry(slot). The thread is created with its CPU
+ *  affinity set to cpus0..cpus3 (CPUs 0-255, four 64-bit words; unchanged from the caller's
+ *  when all are 0), so not one of its instructions runs elsewhere. Returns 0 or an errno
+ *  (EINVAL: a CPU this process may not use). */
+int32_t rproc_emu_thread_spawn(int32_t slot, void (*entry)(int32_t), uint64_t cpus0,
+                               uint64_t cpus1, uint64_t cpus2, uint64_t cpus3);
+/** Any thread: the owner thread's Linux thread id (gettid) while it runs, else 0. */
+int32_t rproc_emu_thread_id(int32_t slot);
 /** Joins the slot's owner thread. Returns 0, or an errno (ESRCH: none running). */
 int32_t rproc_emu_thread_join(int32_t slot);
 /** 1 when called on the slot's owner thread. */
