@@ -1,3 +1,4 @@
+import Foundation
 import RPMsg
 import Synchronization
 
@@ -80,15 +81,18 @@ public final class RPMsgLoopbackWorkload {
 
   /// Has another thread kick both buses (taking their transmit and receive locks), which
   /// revokes the locks' bias for good, as in a multi-threaded program. Returns when done.
+  /// A thread of its own, not a task: the caller may hold the only thread of the
+  /// concurrency pool (a process confined to one CPU has a pool of one).
   public func useFromAnotherThread() {
     let done = Count()
     let host = pair.host, remote = pair.remote
-    Task.detached {
+    let thread = Thread {
       host.handleKick()
       remote.handleKick()
       done.value.store(1, ordering: .releasing)
     }
-    while done.value.load(ordering: .acquiring) == 0 {}
+    thread.start()
+    while done.value.load(ordering: .acquiring) == 0 { sched_yield() }
   }
 
   /// Throws unless every send succeeded and neither bus saw a protocol error.
