@@ -6,7 +6,9 @@
  * Facts about Unicorn 2.0.1 this file relies on (measured on this machine, see DESIGN §5):
  * - `wait` (MIPS) and `wfi` (RISC-V, Arm) end uc_emu_start with UC_ERR_OK and the PC after
  *   the instruction.
- * - uc_emu_stop from a UC_HOOK_BLOCK hook stops before that block runs: the PC is the block.
+ * - uc_emu_stop from a UC_HOOK_BLOCK hook stops before that block runs, but the PC register
+ *   is then not always the block (blocks chained to each other do not store it; on MIPS it
+ *   can be the previous block's delay slot): resume at the hook's address.
  * - CPU exceptions never reach the guest's own vectors: they go to UC_HOOK_INTR (and the CPU
  *   continues unless the hook stops it). On MIPS the PC seen there is stale; on RISC-V it is
  *   the faulting instruction + 4; on Arm it is the faulting instruction.
@@ -70,6 +72,7 @@ struct slot {
   uint64_t pc;
   bool idle;
   bool preempted;
+  uint64_t preempted_at; /* the block the hook stopped before */
   bool in_handler;
   uint32_t doorbells;
   uint32_t vector;
@@ -309,6 +312,7 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
   }
   if (stop) {
     s->preempted = true;
+    s->preempted_at = address;
     uc_emu_stop(uc);
   }
 }
@@ -686,7 +690,10 @@ int32_t rproc_emu_run(int32_t id) {
     int64_t entered = s->time_guest ? now_ns() : 0;
     uc_err e = uc_emu_start(s->uc, begin, 0 /* ignored: exits mode */, 0, 0);
     if (s->time_guest) stat_add(s, RPROC_EMU_STAT_GUEST_NS, (uint64_t)(now_ns() - entered));
-    s->pc = read32(s, pc_register(s));
+    /* Preempted: resume at the block the hook stopped before. The CPU's PC register is not
+       always that block: QEMU does not store the PC when one block jumps straight to the
+       next (MIPS shows the previous block's delay slot there). */
+    s->pc = s->preempted ? s->preempted_at : read32(s, pc_register(s));
 
     if (s->fault == FAULT_HANDLER_RETURN) {
       s->fault = FAULT_NONE;
