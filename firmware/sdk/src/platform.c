@@ -96,11 +96,6 @@ void rproc_platform_init(enum rproc_kick_mode mode) {
   if (mode == RPROC_KICKS_INTERRUPT) enable_kicks();
 }
 
-void rproc_notify_host(uint32_t notifyid) {
-  rproc_mb(); /* the ring updates before the doorbell */
-  *rproc_mbox(RPROC_MBOX_DOORBELL) = notifyid;
-}
-
 uint32_t rproc_kicks_take(void) {
   uint32_t state = rproc_irq_save();
   if (kick_mode == RPROC_KICKS_POLLED) collect();

@@ -86,6 +86,7 @@ static int bring_up(struct rproc_rpmsg *bus) {
 int rproc_rpmsg_poll(struct rproc_rpmsg *bus) {
   if (!bring_up(bus)) return 0;
   int delivered = 0;
+  uint16_t since = rproc_vring_used_index(&bus->from_host);
   struct rproc_vring_buffer buffer;
   for (;;) {
     int taken = rproc_vring_take(&bus->from_host, &buffer);
@@ -109,7 +110,7 @@ int rproc_rpmsg_poll(struct rproc_rpmsg *bus) {
     }
     rproc_vring_put(&bus->from_host, buffer.head, 0);
   }
-  rproc_vring_notify(&bus->from_host);
+  rproc_vring_notify(&bus->from_host, since);
   return delivered;
 }
 
@@ -124,8 +125,7 @@ int rproc_rpmsg_try_send(struct rproc_rpmsg *bus, uint32_t src, uint32_t dst,
   if (taken < 0) return taken;
   if (taken == 0) return -11;
   if (buffer.len < RPROC_RPMSG_HDR_SIZE + len) {
-    rproc_vring_put(&bus->to_host, buffer.head, 0);
-    rproc_vring_notify(&bus->to_host);
+    rproc_vring_notify(&bus->to_host, rproc_vring_put(&bus->to_host, buffer.head, 0));
     return -90;
   }
   struct rpmsg_header *header = buffer.data;
@@ -135,8 +135,8 @@ int rproc_rpmsg_try_send(struct rproc_rpmsg *bus, uint32_t src, uint32_t dst,
   header->len = (uint16_t)len;
   header->flags = 0;
   rproc_copy(header + 1, data, len);
-  rproc_vring_put(&bus->to_host, buffer.head, RPROC_RPMSG_HDR_SIZE + len);
-  rproc_vring_notify(&bus->to_host);
+  rproc_vring_notify(&bus->to_host,
+                     rproc_vring_put(&bus->to_host, buffer.head, RPROC_RPMSG_HDR_SIZE + len));
   return 0;
 }
 

@@ -10,6 +10,9 @@
 
 #include <stdint.h>
 
+#include "compiler.h"
+#include "machine.h"
+
 /* How kicks reach the firmware. */
 enum rproc_kick_mode {
   RPROC_KICKS_INTERRUPT = 0, /* the machine's interrupt delivery (default) */
@@ -22,7 +25,10 @@ extern uint32_t rproc_boot_args[4];
 
 void rproc_platform_init(enum rproc_kick_mode mode);
 /* Rings the host's doorbell for a virtqueue (Linux: the remote's mailbox send). */
-void rproc_notify_host(uint32_t notifyid);
+RPROC_INLINE void rproc_notify_host(uint32_t notifyid) {
+  rproc_mb(); /* the ring updates before the doorbell */
+  *rproc_mbox(RPROC_MBOX_DOORBELL) = notifyid;
+}
 /* Returns and clears the kicks received (bit per notify id). */
 uint32_t rproc_kicks_take(void);
 /* Idles in wait/wfi until a kick arrives; returns at once if one is pending. */

@@ -2,12 +2,19 @@
  * serial.h: the remoteproc serial port (virtio id 11, Linux virtio_console's rproc_serial):
  * a raw byte stream. vq 0 carries remote→host bytes (the port's receiveq, buffers the host
  * posted), vq 1 host→remote (its transmitq). Polled like rpmsg.h.
+ *
+ * rproc_serial_poll_with and rproc_serial_write are inline: called with a handler and a
+ * transform the compiler can see (static functions, rproc_copy_invert_case), the whole
+ * receive → reply path compiles into the caller's loop with no calls and no register saves.
  */
 #ifndef RPROC_SERIAL_H
 #define RPROC_SERIAL_H
 
 #include <stdint.h>
 
+#include "compiler.h"
+#include "mem.h"
+#include "platform.h"
 #include "remoteproc_wire.h"
 #include "vring.h"
 
@@ -27,14 +34,62 @@ struct rproc_serial {
 
 void rproc_serial_init(struct rproc_serial *port, volatile struct rproc_fw_rsc_vdev *vdev,
                        rproc_serial_handler handler);
-/* Brings the port up when the host is ready and hands received buffers to the handler.
-   Returns the number of buffers handled, or a negative error. */
+/* Brings the port up when the host is ready and hands received buffers to the handler given
+   to rproc_serial_init. Returns the number of buffers handled, or a negative error. */
 int rproc_serial_poll(struct rproc_serial *port);
 int rproc_serial_ready(const struct rproc_serial *port);
+
+/* Out of line: (re)brings the port up; 1 when it is ready. */
+int rproc_serial_bring_up(struct rproc_serial *port);
+/* Out of line: idles until the host posts a receive buffer; 0, or -19 when it reset the port. */
+int rproc_serial_wait_for_buffer(struct rproc_serial *port);
+
+/* rproc_serial_poll with the handler as an argument (may be NULL: buffers are dropped). */
+RPROC_INLINE int rproc_serial_poll_with(struct rproc_serial *port,
+                                         rproc_serial_handler handler) {
+  if (!port->ready || !(port->vdev->status & RPROC_VIRTIO_STATUS_DRIVER_OK))
+    if (!rproc_serial_bring_up(port)) return 0;
+  int handled = 0;
+  uint16_t since = rproc_vring_used_index(&port->from_host);
+  struct rproc_vring_buffer buffer;
+  for (;;) {
+    int taken = rproc_vring_take(&port->from_host, &buffer);
+    if (taken == RPROC_VRING_EBADDESC) continue;
+    if (taken < 0) return taken;
+    if (taken == 0) break;
+    if (handler) handler(port, buffer.data, buffer.len);
+    rproc_vring_put(&port->from_host, buffer.head, 0);
+    handled++;
+  }
+  rproc_vring_notify(&port->from_host, since);
+  return handled;
+}
+
 /* Writes all bytes, spread over as many host buffers as needed, idling while none is free;
    `transform` (may be NULL) is the copy routine (e.g. rproc_copy_invert_case). Returns 0 or
    a negative error. */
-int rproc_serial_write(struct rproc_serial *port, const void *data, uint32_t len,
-                       void (*transform)(void *, const void *, __SIZE_TYPE__));
+RPROC_INLINE int rproc_serial_write(struct rproc_serial *port, const void *data, uint32_t len,
+                                     void (*transform)(void *, const void *, __SIZE_TYPE__)) {
+  const uint8_t *bytes = data;
+  if (!transform) transform = rproc_copy;
+  do {
+    if (!port->ready) return -19;
+    struct rproc_vring_buffer buffer;
+    int taken = rproc_vring_take(&port->to_host, &buffer);
+    if (taken == RPROC_VRING_EBADDESC) continue;
+    if (taken < 0) return taken;
+    if (taken == 0) {
+      if (rproc_serial_wait_for_buffer(port) != 0) return -19;
+      continue;
+    }
+    uint32_t chunk = len < buffer.len ? len : buffer.len;
+    transform(buffer.data, bytes, chunk);
+    uint16_t since = rproc_vring_put(&port->to_host, buffer.head, chunk);
+    rproc_vring_notify(&port->to_host, since);
+    bytes += chunk;
+    len -= chunk;
+  } while (len > 0);
+  return 0;
+}
 
 #endif
