@@ -42,8 +42,27 @@ int rproc_serial_poll(struct rproc_serial *port) {
   return rproc_serial_poll_with(port, port->handler);
 }
 
-int rproc_serial_wait_for_buffer(struct rproc_serial *port) {
-  rproc_wait_for_kick();
-  rproc_kicks_take();
-  return (port->vdev->status & RPROC_VIRTIO_STATUS_DRIVER_OK) ? 0 : -19;
+int rproc_serial_write_slow(struct rproc_serial *port, const void *data, uint32_t len,
+                            void (*transform)(void *, const void *, __SIZE_TYPE__)) {
+  const uint8_t *bytes = data;
+  if (!transform) transform = rproc_copy;
+  do {
+    if (!port->ready) return -19;
+    struct rproc_vring_buffer buffer;
+    int taken = rproc_vring_take(&port->to_host, &buffer);
+    if (taken == RPROC_VRING_EBADDESC) continue;
+    if (taken < 0) return taken;
+    if (taken == 0) {
+      rproc_wait_for_kick();
+      rproc_kicks_take();
+      if (!(port->vdev->status & RPROC_VIRTIO_STATUS_DRIVER_OK)) return -19;
+      continue;
+    }
+    uint32_t chunk = len < buffer.len ? len : buffer.len;
+    transform(buffer.data, bytes, chunk);
+    rproc_vring_notify(&port->to_host, rproc_vring_put(&port->to_host, buffer.head, chunk));
+    bytes += chunk;
+    len -= chunk;
+  } while (len > 0);
+  return 0;
 }

@@ -41,8 +41,6 @@ int rproc_serial_ready(const struct rproc_serial *port);
 
 /* Out of line: (re)brings the port up; 1 when it is ready. */
 int rproc_serial_bring_up(struct rproc_serial *port);
-/* Out of line: idles until the host posts a receive buffer; 0, or -19 when it reset the port. */
-int rproc_serial_wait_for_buffer(struct rproc_serial *port);
 
 /* rproc_serial_poll with the handler as an argument (may be NULL: buffers are dropped). */
 RPROC_INLINE int rproc_serial_poll_with(struct rproc_serial *port,
@@ -65,31 +63,29 @@ RPROC_INLINE int rproc_serial_poll_with(struct rproc_serial *port,
   return handled;
 }
 
+/* Out of line: rproc_serial_write's general case (several buffers, waiting for one, a
+   descriptor to skip). */
+int rproc_serial_write_slow(struct rproc_serial *port, const void *data, uint32_t len,
+                            void (*transform)(void *, const void *, __SIZE_TYPE__));
+
 /* Writes all bytes, spread over as many host buffers as needed, idling while none is free;
    `transform` (may be NULL) is the copy routine (e.g. rproc_copy_invert_case). Returns 0 or
-   a negative error. */
+   a negative error. Inline for the common case, bytes that fit the next free buffer. */
 RPROC_INLINE int rproc_serial_write(struct rproc_serial *port, const void *data, uint32_t len,
-                                     void (*transform)(void *, const void *, __SIZE_TYPE__)) {
-  const uint8_t *bytes = data;
+                                    void (*transform)(void *, const void *, __SIZE_TYPE__)) {
   if (!transform) transform = rproc_copy;
-  do {
-    if (!port->ready) return -19;
-    struct rproc_vring_buffer buffer;
-    int taken = rproc_vring_take(&port->to_host, &buffer);
-    if (taken == RPROC_VRING_EBADDESC) continue;
-    if (taken < 0) return taken;
-    if (taken == 0) {
-      if (rproc_serial_wait_for_buffer(port) != 0) return -19;
-      continue;
-    }
-    uint32_t chunk = len < buffer.len ? len : buffer.len;
-    transform(buffer.data, bytes, chunk);
-    uint16_t since = rproc_vring_put(&port->to_host, buffer.head, chunk);
-    rproc_vring_notify(&port->to_host, since);
-    bytes += chunk;
-    len -= chunk;
-  } while (len > 0);
-  return 0;
+  if (!port->ready) return -19;
+  struct rproc_vring_buffer buffer;
+  int taken = rproc_vring_take(&port->to_host, &buffer);
+  if (taken != 1) {
+    if (taken < 0 && taken != RPROC_VRING_EBADDESC) return taken;
+    return rproc_serial_write_slow(port, data, len, transform);
+  }
+  uint32_t chunk = len < buffer.len ? len : buffer.len;
+  transform(buffer.data, data, chunk);
+  rproc_vring_notify(&port->to_host, rproc_vring_put(&port->to_host, buffer.head, chunk));
+  if (chunk == len) return 0;
+  return rproc_serial_write_slow(port, (const uint8_t *)data + chunk, len - chunk, transform);
 }
 
 #endif
