@@ -25,7 +25,13 @@ let package = Package(
     .library(name: "PacketCapture", targets: ["PacketCapture"]),
     .library(name: "DaemonConfiguration", targets: ["DaemonConfiguration"]),
     .library(name: "PseudoTerminal", targets: ["PseudoTerminal"]),
+    .library(name: "RemoteprocBenchmarks", targets: ["RemoteprocBenchmarks"]),
+    .library(name: "RemoteprocProcess", targets: ["RemoteprocProcess"]),
+    .library(name: "RemoteprocRemote", targets: ["RemoteprocRemote"]),
+    .executable(name: "rpmsg-echo-remote", targets: ["rpmsg-echo-remote"]),
     .executable(name: "rproc", targets: ["rproc"]),
+    .executable(name: "rprocd", targets: ["rprocd"]),
+    .executable(name: "rpmsg", targets: ["rpmsg"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,6 +65,10 @@ let package = Package(
       swiftSettings: strict),
     // pseudo-terminals for serial ports and rpmsg-tty channels.
     .target(name: "PseudoTerminal", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
+    // rprocd's socket protocol: frames, requests, results, events and the UNIX socket.
+    .target(name: "RprocdProtocol", dependencies: ["SharedMemory", "CSystemShims"], swiftSettings: strict),
+    // A client connection to rprocd, for the rproc and rpmsg tools.
+    .target(name: "RprocdClient", dependencies: ["RprocdProtocol", "CSystemShims"], swiftSettings: strict),
 
     // ELF images and resource tables: parse, validate, load, write back.
     .target(name: "Firmware", dependencies: ["SharedMemory"], swiftSettings: strict),
@@ -80,14 +90,30 @@ let package = Package(
       dependencies: ["Remoteproc", "Firmware", "RPMsg", "VirtioSerial", "Virtio", "SharedMemory"],
       swiftSettings: strict),
 
+    // The platforms processors run on, made from rprocd's configuration or rproc run's choices.
+    .target(
+      name: "RemoteprocHost", dependencies: ["DaemonConfiguration", "Remoteproc", "RemoteprocEmulated"],
+      swiftSettings: strict),
+
+    // rprocd: processors as a service, with the sysfs tree, the socket, terminals and captures.
+    .target(
+      name: "RprocdService",
+      dependencies: [
+        "RemoteprocHost", "DaemonConfiguration", "Remoteproc", "RemoteprocVirtio", "RPMsg", "RPMsgDrivers",
+        "VirtioSerial", "SysfsFilesystem", "PseudoTerminal", "RprocdProtocol", "SharedMemory", "CSystemShims",
+      ],
+      swiftSettings: strict),
+
     // Test aids: a platform whose firmware is Swift code, and builders of test images.
     .target(name: "RemoteprocTesting", dependencies: ["Remoteproc", "Firmware", "SharedMemory"], swiftSettings: strict),
 
     // Measurements behind `rproc bench`, each against a baseline run in the same process.
     .target(
       name: "RemoteprocBenchmarks",
-      dependencies: ["Firmware", "SharedMemory", "RPMsg", "RemoteprocEmulated", "Remoteproc", "RemoteprocVirtio",
-                     "VirtioSerial", "Virtio"],
+      dependencies: [
+        "Firmware", "SharedMemory", "RPMsg", "RemoteprocEmulated", "Remoteproc", "RemoteprocVirtio", "VirtioSerial",
+        "Virtio", "RemoteprocProcess", "RemoteprocNative",
+      ],
       swiftSettings: strict),
     // Counts heap allocations by interposing malloc; linked only into the rproc tool.
     .target(name: "CMallocCounter"),
@@ -97,10 +123,54 @@ let package = Package(
       name: "rproc",
       dependencies: [
         "Firmware", "RemoteprocBenchmarks", "CMallocCounter", "Remoteproc", "RemoteprocEmulated",
-        "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
+        "RemoteprocHost", "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
+        "RprocdClient", "RprocdCommandLine", "RprocdProtocol",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
+
+    // What the rproc and rpmsg client commands share: the socket option, JSON, colors, errors.
+    .target(
+      name: "RprocdCommandLine",
+      dependencies: ["RprocdClient", "RprocdProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      swiftSettings: strict),
+
+    // The daemon.
+    .executableTarget(
+      name: "rprocd",
+      dependencies: [
+        "RprocdService", "RprocdCommandLine", "DaemonConfiguration",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+
+    // The rpmsg client tool: channels, messages, endpoints, captures through rprocd.
+    .executableTarget(
+      name: "rpmsg",
+      dependencies: [
+        "RprocdClient", "RprocdCommandLine", "RprocdProtocol", "PacketCapture", "SharedMemory",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+
+    // The native-process contract (the memfd's control page and futex doorbells), shared by
+    // the host platform and the Swift remote API.
+    .target(name: "RemoteprocNative", dependencies: ["SharedMemory"], swiftSettings: strict),
+    // Spawning, watching and pinning firmware processes behind an integer-only C API.
+    .target(name: "CProcessShims"),
+    // Remote cores that are native Linux processes on CPUs taken from the host.
+    .target(
+      name: "RemoteprocProcess",
+      dependencies: ["Remoteproc", "Firmware", "SharedMemory", "RemoteprocNative", "CProcessShims", "CSystemShims"],
+      swiftSettings: strict),
+    // The remote side in Swift: a native firmware built on the same rpmsg code (device role).
+    .target(
+      name: "RemoteprocRemote",
+      dependencies: ["RemoteprocNative", "RPMsg", "Virtio", "Firmware", "SharedMemory"],
+      swiftSettings: strict),
+    // rpmsg-echo as a native firmware in Swift (announces rpmsg-client-sample and rpmsg-tty).
+    .executableTarget(
+      name: "rpmsg-echo-remote", dependencies: ["RemoteprocRemote", "RPMsg"], swiftSettings: strict),
 
     // Unicorn 2.0.1 (Debian libunicorn-dev), found by pkg-config, with non-variadic wrappers.
     .systemLibrary(
@@ -140,8 +210,22 @@ let package = Package(
     .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"], swiftSettings: strict),
     .testTarget(name: "DaemonConfigurationTests", dependencies: ["DaemonConfiguration"], swiftSettings: strict),
     .testTarget(name: "PseudoTerminalTests", dependencies: ["PseudoTerminal", "SharedMemory"], swiftSettings: strict),
+    .testTarget(
+      name: "RprocdTests",
+      dependencies: [
+        "RprocdService", "RprocdClient", "RprocdProtocol", "DaemonConfiguration", "PacketCapture", "RPMsg",
+        "Remoteproc", "rproc", "rpmsg", "rprocd",
+      ],
+      swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
     .testTarget(name: "CLITests", dependencies: ["rproc"], swiftSettings: strict),
+    .testTarget(
+      name: "RemoteprocProcessTests",
+      dependencies: [
+        "RemoteprocProcess", "RemoteprocNative", "RemoteprocRemote", "RemoteprocVirtio", "Remoteproc", "Firmware",
+        "RPMsg", "SharedMemory", "CRemoteprocWire",
+      ],
+      swiftSettings: strict),
     .testTarget(
       name: "RemoteprocEmulatedTests",
       dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks", "Remoteproc",

@@ -2,7 +2,10 @@
 # Builds the remote-side SDK and every example firmware for every emulated machine:
 #   firmware/build/<example>-<machine>.elf   machines: mips32 mips32be rv32 cortex-m4
 # plus case-invert-legacy-<machine>.elf (vrings ask for address 0) and, when the toolchain has
-# Embedded Swift, rpmsg-echo-swift-<machine>.elf for rv32 and cortex-m4.
+# Embedded Swift, rpmsg-echo-swift-<machine>.elf for rv32 and cortex-m4; and for the native
+# machine (a Linux process under the process platform): rpmsg-echo-native.elf,
+# crashy-native.elf, crashy-mute-native.elf (never acknowledges its host), rpmsg-bench-native.elf,
+# and the benchmark baselines pingpong-native.
 # Uses the Swift toolchain's clang and ld.lld (CLANG, LLD, SWIFTC override). Idempotent:
 # everything is rebuilt into a scratch directory and moved into place only when all succeeded;
 # it does nothing when the outputs are newer than every input. Fails loudly.
@@ -45,7 +48,7 @@ exec 9>"$out/.lock"
 flock 9
 
 # Up to date?
-newest_input="$(find "$here/sdk" "$here/examples" "$wire" "$here/build.sh" -type f -printf '%T@\n' | sort -n | tail -1)"
+newest_input="$(find "$here/sdk" "$here/examples" "$here/bench" "$wire" "$here/build.sh" -type f -printf '%T@\n' | sort -n | tail -1)"
 if [[ -d "$out" && -f "$out/.stamp" ]]; then
   stamp="$(stat -c '%Y' "$out/.stamp")"
   if (( ${newest_input%.*} < stamp )); then
@@ -117,7 +120,46 @@ else
   echo "firmware: swiftc not found: skipping the Embedded Swift firmware" >&2
 fi
 
+# The native machine (process platform): the SDK built for this host as a normal Linux
+# process (static, libc), with .resource_table on a page of its own (shared.ld); and the
+# baseline ping-pong programs of `rproc bench rpmsg-process`.
+host_arch="$(uname -m)"
+case "$host_arch" in
+  x86_64|aarch64)
+    native_flags=(--target="$host_arch-linux-gnu" -std=c11 -O2 -g -D_GNU_SOURCE -DRPROC_NATIVE
+      -Wall -Wextra -Werror -fno-common -I "$here/sdk/include" -I "$wire")
+    build_native() { # output name, extra flags..., --, sources...
+      local name="$1"; shift
+      local extra=()
+      while [[ "$1" != "--" ]]; do extra+=("$1"); shift; done
+      shift
+      local objdir="$scratch/$name-native"
+      mkdir -p "$objdir"
+      local objects=()
+      for src in "$here/sdk/arch/native/start.c" "$here"/sdk/src/*.c "$@"; do
+        local obj="$objdir/$(basename "$(dirname "$src")")-$(basename "$src").o"
+        "$CLANG" "${native_flags[@]}" "${extra[@]}" -c "$src" -o "$obj"
+        objects+=("$obj")
+      done
+      "$CLANG" --target="$host_arch-linux-gnu" -fuse-ld=lld -static \
+        -Wl,-T,"$here/sdk/arch/native/shared.ld" "${objects[@]}" -o "$scratch/$name-native.elf"
+    }
+    build_native rpmsg-echo -- "$here/examples/rpmsg-echo/main.c"
+    build_native crashy -I "$here/examples/crashy" -- "$here/examples/crashy/main.c" \
+      "$here/examples/crashy/crash.S"
+    build_native crashy-mute -I "$here/examples/crashy" -DCRASHY_NEVER_READY -- \
+      "$here/examples/crashy/main.c" "$here/examples/crashy/crash.S"
+    build_native rpmsg-bench -- "$here/examples/rpmsg-bench/main.c"
+    "$CLANG" --target="$host_arch-linux-gnu" -std=c11 -O2 -Wall -Wextra -Werror \
+      -fuse-ld=lld "$here/bench/pingpong.c" -o "$scratch/pingpong-native"
+    ;;
+  *)
+    echo "firmware: no native build for $host_arch (x86_64 and aarch64 only)" >&2
+    ;;
+esac
+
 mkdir -p "$out"
 cp "$scratch"/*.elf "$out/"
+if [[ -f "$scratch/pingpong-native" ]]; then cp "$scratch/pingpong-native" "$out/"; fi
 touch "$out/.stamp"
 echo "firmware: built $(ls "$scratch"/*.elf | wc -l) images in $out"

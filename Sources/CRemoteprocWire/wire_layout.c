@@ -43,3 +43,32 @@ _Static_assert(RPROC_VRING_SIZE(256, 4096) == 10246, "vring_size(256, 4096)");
 _Static_assert(RPROC_VRING_USED_OFFSET(16, 16) == 304, "used ring offset, 16 entries");
 _Static_assert(RPROC_RPMSG_NUM_BUFS(16) == 32 && RPROC_RPMSG_NUM_BUFS(256) == 512, "num_bufs");
 
+
+/* The native-process contract (remoteproc_native.h): the offsets Swift uses are the struct's. */
+#include "remoteproc_native.h"
+LAYOUT(struct rproc_native_doorbell, 64);
+FIELD(struct rproc_native_doorbell, waiting, RPROC_NATIVE_DOORBELL_WAITING);
+LAYOUT(struct rproc_native_control, RPROC_NATIVE_CONTROL_SIZE);
+FIELD(struct rproc_native_control, version, RPROC_NATIVE_OFF_VERSION);
+FIELD(struct rproc_native_control, size, RPROC_NATIVE_OFF_SIZE);
+FIELD(struct rproc_native_control, device_base, RPROC_NATIVE_OFF_DEVICE_BASE);
+FIELD(struct rproc_native_control, table_offset, RPROC_NATIVE_OFF_TABLE_OFFSET);
+FIELD(struct rproc_native_control, table_size, RPROC_NATIVE_OFF_TABLE_SIZE);
+FIELD(struct rproc_native_control, trace_offset, RPROC_NATIVE_OFF_TRACE_OFFSET);
+FIELD(struct rproc_native_control, trace_size, RPROC_NATIVE_OFF_TRACE_SIZE);
+FIELD(struct rproc_native_control, pool_offset, RPROC_NATIVE_OFF_POOL_OFFSET);
+FIELD(struct rproc_native_control, mode, RPROC_NATIVE_OFF_MODE);
+FIELD(struct rproc_native_control, spin_ns, RPROC_NATIVE_OFF_SPIN_NS);
+FIELD(struct rproc_native_control, watchdog_ms, RPROC_NATIVE_OFF_WATCHDOG_MS);
+FIELD(struct rproc_native_control, host_epoch, RPROC_NATIVE_OFF_HOST_EPOCH);
+FIELD(struct rproc_native_control, to_remote, RPROC_NATIVE_OFF_TO_REMOTE);
+FIELD(struct rproc_native_control, to_host, RPROC_NATIVE_OFF_TO_HOST);
+FIELD(struct rproc_native_control, remote_epoch, RPROC_NATIVE_OFF_REMOTE_EPOCH);
+FIELD(struct rproc_native_control, remote_pid, RPROC_NATIVE_OFF_REMOTE_PID);
+FIELD(struct rproc_native_control, heartbeat, RPROC_NATIVE_OFF_HEARTBEAT);
+FIELD(struct rproc_native_control, abort_code, RPROC_NATIVE_OFF_ABORT_CODE);
+FIELD(struct rproc_native_control, abort_pc, RPROC_NATIVE_OFF_ABORT_PC);
+FIELD(struct rproc_native_control, abort_set, RPROC_NATIVE_OFF_ABORT_SET);
+_Static_assert(RPROC_NATIVE_TABLE_OFFSET + RPROC_NATIVE_TABLE_SIZE <= RPROC_NATIVE_TRACE_OFFSET &&
+                   RPROC_NATIVE_TRACE_OFFSET + RPROC_NATIVE_TRACE_SIZE <= RPROC_NATIVE_POOL_OFFSET,
+               "native memfd layout");

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -27,4 +28,14 @@ int rproc_futex_wake(const void *word, int32_t count) {
 int rproc_memfd_create(const char *name, int close_on_exec) {
   int fd = memfd_create(name, close_on_exec ? MFD_CLOEXEC : 0);
   return fd >= 0 ? fd : -errno;
+}
+
+int rproc_membarrier_register(void) {
+  long r = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+  return r == 0 ? 0 : -errno;
+}
+
+int rproc_membarrier(void) {
+  long r = syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+  return r == 0 ? 0 : -errno;
 }

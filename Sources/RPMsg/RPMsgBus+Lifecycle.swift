@@ -59,16 +59,17 @@ extension RPMsgBus {
         pool: pool)
       let map = DeviceAddressMap(deviceAddress: buffers.deviceAddress, region: pool)
       let epoch = epochs.add(1, ordering: .acquiringAndReleasing).newValue
+      brokenErrors.withLock { $0 = nil }  // a new session: the last one's breakage is history
       let (rxID, txID) = (try resource.vring(0).notifyID, try resource.vring(1).notifyID)
       let nameService = features.contains(.rpmsgNameService)
       rx.withLock { s in
         s = RxState()
         s.host = receiver
-        s.map = map
-        s.order = resource.byteOrder
+        s.delivery.map = map
+        s.delivery.order = resource.byteOrder
         s.notifyID = rxID
-        s.epoch = epoch
-        s.session = RPMsgSession(bus: self, map: s.map, epoch: epoch)
+        s.delivery.epoch = epoch
+        s.delivery.session = SessionReference(value: RPMsgSession(bus: self, map: map, epoch: epoch))
         s.running = true
       }
       tx.withLock { s in
@@ -132,16 +133,18 @@ extension RPMsgBus {
       let transmitter = RemoteTransmitter(queue: queues[0])
       let receiver = RemoteReceiver(queue: queues[1])
       let epoch = epochs.add(1, ordering: .acquiringAndReleasing).newValue
+      brokenErrors.withLock { $0 = nil }
       let (txID, rxID) = (try resource.vring(0).notifyID, try resource.vring(1).notifyID)
       let nameService = features.contains(.rpmsgNameService)
       rx.withLock { s in
         s = RxState()
         s.remote = receiver
-        s.map = addressMap
-        s.order = resource.byteOrder
+        s.delivery.map = addressMap
+        s.delivery.order = resource.byteOrder
         s.notifyID = rxID
-        s.epoch = epoch
-        s.session = RPMsgSession(bus: self, map: s.map, epoch: epoch)
+        s.delivery.epoch = epoch
+        s.delivery.session = SessionReference(
+          value: RPMsgSession(bus: self, map: addressMap, epoch: epoch))
         s.running = true
       }
       tx.withLock { s in
@@ -189,9 +192,9 @@ extension RPMsgBus {
       s.running = false
       s.host = nil
       s.remote = nil
-      s.cachedEndpoint = nil
-      s.cachedCallback = nil
-      s.session = nil
+      s.delivery.cachedEndpoint = nil
+      s.delivery.cachedCallback = nil
+      s.delivery.session = nil
     }
     tx.withLock { s in
       s.running = false
@@ -214,6 +217,7 @@ extension RPMsgBus {
       resetRequested.store(true, ordering: .releasing)
       return
     }
+    lastResetReason.withLock { $0 = reason }
     stopRings()
     epochs.add(1, ordering: .acquiringAndReleasing)
     returns.withLock { $0.removeAll(keepingCapacity: true) }
@@ -235,6 +239,7 @@ extension RPMsgBus {
     resumeAllWaiters(.reset)
     for channel in channels {
       channel.driver?.remove(channel, reason: .reset)
+      notifyChannelObservers(.removed(channel, .reset))
     }
     for endpoint in dead {
       guard endpoint.stateValue.compareExchange(

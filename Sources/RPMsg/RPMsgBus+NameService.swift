@@ -102,6 +102,7 @@ extension RPMsgBus {
         table.channels.append(channel)
         return table.unboundService
       }
+      notifyChannelObservers(.added(channel))
       if let driver {
         bind(channel, to: driver)
       } else {
@@ -122,6 +123,7 @@ extension RPMsgBus {
       channel.driverReference.withLock { $0 = nil }
       driver?.remove(channel, reason: .serviceDestroyed)
       channel.endpoint.destroy()
+      notifyChannelObservers(.removed(channel, .serviceDestroyed))
       return
     }
     let bound = endpoints.withLock { table in

@@ -56,49 +56,77 @@ extension RPMsgBus {
   }
 
   /// Processes until the ring is empty; returns whether to kick the peer.
+  /// Called with `s.running`, which implies the role's receiver is set.
   func drain(_ s: inout RxState) -> Bool {
+    let (kick, error) = role == .host
+      ? drainHost(&s.host!, &s.delivery) : drainRemote(&s.remote!, &s.delivery)
+    if let error { breakReceive(&s, error) }
+    return kick
+  }
+
+  /// The host's receive loop (vring 0, driver role): takes every used buffer, delivers it,
+  /// posts it again, and ends each batch asking for the next interrupt. Returns "kick" and
+  /// the error that broke the ring, if one did.
+  func drainHost(_ ring: inout HostReceiver, _ d: inout Delivery) -> (Bool, VirtioError?) {
     var kick = false
     while true {
-      do {
+      do throws(VirtioError) {
         // Count once, then take exactly that many (no extra empty look at the ring).
-        var pending = try role == .host ? s.host!.queue.usedCount() : s.remote!.queue.availableCount()
+        var pending = try ring.queue.usedCount()
         while pending > 0 {
           pending &-= 1
-          if role == .remote {
-            // The remote's common path, without the transport layer in between.
-            guard let chain = try s.remote!.queue.takeAvailable() else { break }
-            let d = chain.first
-            let usable = !d.isWritable
-            let capacity = usable ? min(Int(d.length), RPMsgWire.bufferSize) : 0
-            let slot = BufferSlot(window: d.location.window, offset: d.location.offset,
-                                  capacity: capacity, token: UInt32(chain.head),
-                                  returnLength: usable ? d.length : 0)
-            if !deliver(&s, slot, capacity) {
-              try s.remote!.queue.returnUsed(head: chain.head, length: slot.returnLength)
+          guard let used = try ring.queue.reclaim() else { break }
+          let slot = BufferSlot(window: 0, offset: Int(used.token) &* RPMsgWire.bufferSize,
+                                capacity: RPMsgWire.bufferSize, token: used.token)
+          if !deliver(&d, slot, Int(used.length)) { try ring.post(used.token) }
+          if returnsCount.load(ordering: .acquiring) > 0 {
+            try recycleReturns(epoch: d.epoch) { (slot) throws(VirtioError) in
+              try ring.post(slot.token)
             }
-          } else {
-            guard let used = try s.host!.queue.reclaim() else { break }
-            let slot = BufferSlot(window: 0, offset: Int(used.token) &* RPMsgWire.bufferSize,
-                                  capacity: RPMsgWire.bufferSize, token: used.token)
-            if !deliver(&s, slot, Int(used.length)) { try s.host!.post(used.token) }
           }
-          if returnsCount.load(ordering: .acquiring) > 0 { try recycleReturns(&s) }
         }
       } catch {
-        breakReceive(&s, error)
-        return kick
+        return (kick, error)
       }
-      let batch: (kick: Bool, idle: Bool)
-      if role == .host {
-        let b = s.host!.queue.finishBatch()
-        batch = (b.kick, b.idle)
-      } else {
-        let b = s.remote!.queue.finishBatch()
-        batch = (b.notify, b.idle)
-      }
+      let batch = ring.queue.finishBatch()
       kick = kick || batch.kick
-      receivedCount.store(s.received, ordering: .relaxed)
-      if batch.idle { return kick }
+      receivedCount.store(d.received, ordering: .relaxed)
+      if batch.idle { return (kick, nil) }
+    }
+  }
+
+  /// The remote's receive loop (vring 1, device role): takes every available chain,
+  /// delivers it, returns it used, and ends each batch asking for the next kick.
+  func drainRemote(_ ring: inout RemoteReceiver, _ d: inout Delivery) -> (Bool, VirtioError?) {
+    var kick = false
+    while true {
+      do throws(VirtioError) {
+        var pending = try ring.queue.availableCount()
+        while pending > 0 {
+          pending &-= 1
+          guard let chain = try ring.queue.takeAvailable() else { break }
+          let first = chain.first
+          let usable = !first.isWritable
+          let capacity = usable ? min(Int(first.length), RPMsgWire.bufferSize) : 0
+          let slot = BufferSlot(window: first.location.window, offset: first.location.offset,
+                                capacity: capacity, token: UInt32(chain.head),
+                                returnLength: usable ? first.length : 0)
+          if !deliver(&d, slot, capacity) {
+            try ring.queue.returnUsed(head: chain.head, length: slot.returnLength)
+          }
+          if returnsCount.load(ordering: .acquiring) > 0 {
+            try recycleReturns(epoch: d.epoch) { (slot) throws(VirtioError) in
+              try ring.recycle(slot)
+            }
+          }
+        }
+      } catch {
+        return (kick, error)
+      }
+      let batch = ring.queue.finishBatch()
+      kick = kick || batch.notify
+      receivedCount.store(d.received, ordering: .relaxed)
+      if batch.idle { return (kick, nil) }
     }
   }
 
@@ -117,93 +145,131 @@ extension RPMsgBus {
     if role == .host { try s.host!.post(slot.token) } else { try s.remote!.recycle(slot) }
   }
 
-  func recycleReturns(_ s: inout RxState) throws(VirtioError) {
+  /// Recycles the buffers of boot `epoch` released inside callbacks since the last call.
+  func recycleReturns(
+    epoch: UInt64, _ recycle: (BufferSlot) throws(VirtioError) -> Void
+  ) throws(VirtioError) {
     let list = returns.withLock { r -> [ReturnedBuffer] in
       defer { r.removeAll(keepingCapacity: true) }
       returnsCount.store(0, ordering: .releasing)
       return r
     }
-    for r in list where r.epoch == s.epoch { try recycle(&s, r.slot) }
+    for r in list where r.epoch == epoch { try recycle(r.slot) }
   }
 
-  func drop(_ s: inout RxState, _ counter: WritableKeyPath<RPMsgCounters, UInt64>, _ why: String) {
+  func drop(_ counter: WritableKeyPath<RPMsgCounters, UInt64>, _ why: String) {
     drops.withLock { $0[keyPath: counter] += 1 }
     log(why)
   }
 
   /// Checks a message and hands it to its endpoint. Returns true when the callback held
   /// the buffer. Linux: `rpmsg_recv_single`.
-  func deliver(_ s: inout RxState, _ slot: BufferSlot, _ length: Int) -> Bool {
-    guard length >= RPMsgWire.headerSize else {
-      drop(&s, \.droppedBadBuffer, "dropped a buffer of \(length) bytes (shorter than a header)")
-      return false
-    }
+  @inline(__always)
+  func deliver(_ d: inout Delivery, _ slot: BufferSlot, _ length: Int) -> Bool {
+    guard length >= RPMsgWire.headerSize else { return dropShort(length) }
     let source: UInt32, destination: UInt32, count: UInt16
     do {
-      source = try s.map.windows[slot.window].region.load(UInt32.self, at: slot.offset, order: s.order)
-      destination = try s.map.windows[slot.window].region.load(
-        UInt32.self, at: slot.offset &+ 4, order: s.order)
-      count = try s.map.windows[slot.window].region.load(
-        UInt16.self, at: slot.offset &+ 12, order: s.order)
+      // The region passed in place from the map: a local copy would retain its mapping
+      // (an atomic operation per message).
+      (source, destination, count) = try RPMsgWire.readHeader(
+        in: d.map.windows[slot.window].region, at: slot.offset, order: d.order)
     } catch {
-      drop(&s, \.droppedBadBuffer, "dropped an unreadable buffer: \(error.message)")
-      return false
+      return dropUnreadable(error)
     }
     guard Int(count) <= length &- RPMsgWire.headerSize else {
-      drop(&s, \.droppedBadLength,
-           "dropped a message: header len \(count) exceeds its buffer's "
-             + "\(length - RPMsgWire.headerSize) payload bytes (from \(EndpointAddress(source)))")
-      return false
+      return dropBadLength(count, length, source)
     }
-    let generationNow = generation.load(ordering: .acquiring)
-    if destination == s.cachedAddress, generationNow == s.cachedGeneration,
-      s.cachedCallback != nil
+    if tapping.load(ordering: .relaxed) {
+      tapReceived(d.map, d.order, slot, source: source, destination: destination, count: Int(count))
+    }
+    if destination == d.cachedAddress, d.cachedCallback != nil,
+      generation.load(ordering: .acquiring) == d.cachedGeneration
     {
       // Hot path: the same callback endpoint as last time, nothing created or destroyed.
-      s.received &+= 1
+      // The session and the endpoint move into the message and back; the callback is
+      // borrowed in place.
+      d.received &+= 1
       var message = RPMsgReceivedMessage(
         source: EndpointAddress(source), destination: EndpointAddress(destination),
-        count: Int(count), session: s.session!, slot: slot)
-      s.cachedCallback!(&message)
-      return message.isHeld
+        count: Int(count), session: d.session.take()!, receiver: d.cachedEndpoint.take()!,
+        slot: slot)
+      switch d.cachedCallback {
+      case .some(let callback): callback.call(&message)
+      case .none: break
+      }
+      return message.finish(into: &d)
     }
+    return deliverLookingUp(&d, slot, source: source, destination: destination, count: count)
+  }
+
+  @inline(never)
+  func dropShort(_ length: Int) -> Bool {
+    drop(\.droppedBadBuffer, "dropped a buffer of \(length) bytes (shorter than a header)")
+    return false
+  }
+
+  @inline(never)
+  func dropUnreadable(_ error: SharedMemoryError) -> Bool {
+    drop(\.droppedBadBuffer, "dropped an unreadable buffer: \(error.message)")
+    return false
+  }
+
+  @inline(never)
+  func dropBadLength(_ count: UInt16, _ length: Int, _ source: UInt32) -> Bool {
+    drop(\.droppedBadLength,
+         "dropped a message: header len \(count) exceeds its buffer's "
+           + "\(length - RPMsgWire.headerSize) payload bytes (from \(EndpointAddress(source)))")
+    return false
+  }
+
+  /// Delivery after a cache miss: looks the endpoint up, refreshes the cache, and handles
+  /// every kind of endpoint.
+  @inline(never)
+  func deliverLookingUp(
+    _ d: inout Delivery, _ slot: BufferSlot, source: UInt32, destination: UInt32, count: UInt16
+  ) -> Bool {
+    let generationNow = generation.load(ordering: .acquiring)
     let endpoint: RPMsgEndpoint?
-    if destination == s.cachedAddress, generationNow == s.cachedGeneration {
-      endpoint = s.cachedEndpoint
+    if destination == d.cachedAddress, generationNow == d.cachedGeneration {
+      switch d.cachedEndpoint {
+      case .some(let reference): endpoint = reference.value
+      case .none: endpoint = nil
+      }
     } else {
       endpoint = endpoints.withLock { $0.byAddress[destination] }
-      s.cachedAddress = destination
-      s.cachedGeneration = generationNow
-      s.cachedEndpoint = endpoint
-      s.cachedCallback = endpoint?.callback
+      d.cachedAddress = destination
+      d.cachedGeneration = generationNow
+      d.cachedEndpoint = endpoint.map { EndpointReference(value: $0) }
+      d.cachedCallback = endpoint?.callback.map { ReceiveCallback(call: $0) }
     }
     guard let endpoint else {
-      drop(&s, \.droppedNoEndpoint,
+      drop(\.droppedNoEndpoint,
            "dropped a message of \(count) bytes from \(EndpointAddress(source)): "
              + "no endpoint at \(EndpointAddress(destination))")
       return false
     }
-    s.received &+= 1
+    d.received &+= 1
     switch endpoint.receiver {
     case .callback(let callback):
       var message = RPMsgReceivedMessage(
         source: EndpointAddress(source), destination: EndpointAddress(destination),
-        count: Int(count), session: s.session!, slot: slot)
+        count: Int(count), session: d.session.take()!,
+        receiver: EndpointReference(value: endpoint), slot: slot)
       callback(&message)
-      return message.isHeld
+      return message.finish(into: &d)
     case .stream(let continuation):
-      let payload = (try? s.map.windows[slot.window].region.bytes(
+      let payload = (try? d.map.windows[slot.window].region.bytes(
         at: slot.offset &+ RPMsgWire.headerSize, count: Int(count))) ?? []
       let result = continuation.yield(RPMsgMessage(
         source: EndpointAddress(source), destination: EndpointAddress(destination),
         payload: payload))
       if case .dropped = result {
-        drop(&s, \.droppedQueueFull, "dropped a message for \(endpoint.address): its queue is full")
+        drop(\.droppedQueueFull, "dropped a message for \(endpoint.address): its queue is full")
       }
       return false
     case .nameService:
-      let order = s.order
-      let bytes = (try? s.map.windows[slot.window].region.bytes(
+      let order = d.order
+      let bytes = (try? d.map.windows[slot.window].region.bytes(
         at: slot.offset &+ RPMsgWire.headerSize, count: Int(count))) ?? []
       handleNameService(bytes, from: EndpointAddress(source), order: order)
       return false

@@ -56,6 +56,30 @@ extension RPMsgBus {
     }
     let count = payload.count
     guard count <= RPMsgWire.mtu else { throw Self.tooLong(count, RPMsgWire.mtu) }
+    if tapping.load(ordering: .relaxed) {
+      return try transmitTapped(source: source, destination: destination, payload: payload)
+    }
+    if let kick = try transmitChecked(source: source, destination: destination, payload: payload) { notify(kick) }
+  }
+
+  /// ``transmit(source:destination:payload:)`` while a tap is set: stamped before the peer
+  /// can see the message, shown to the tap once it was sent.
+  @inline(never)
+  func transmitTapped(
+    source: EndpointAddress, destination: EndpointAddress, payload: Span<UInt8>
+  ) throws(RPMsgError) {
+    let time = ContinuousClock.now
+    let kick = try transmitChecked(source: source, destination: destination, payload: payload)
+    tapSent(source: source, destination: destination, payload: payload, time: time)
+    if let kick { notify(kick) }
+  }
+
+  /// The send itself, addresses and length already checked; returns the notify id to kick
+  /// (the caller kicks after any tap saw the message, so the tap sees it before the reply).
+  @inline(__always)
+  func transmitChecked(
+    source: EndpointAddress, destination: EndpointAddress, payload: Span<UInt8>
+  ) throws(RPMsgError) -> UInt32? {
     let kick = try tx.withLock { (s) throws(RPMsgError) -> UInt32? in
       guard s.running else { throw Self.notRunningError }
       if let e = s.brokenError { throw e }
@@ -84,7 +108,7 @@ extension RPMsgBus {
         return kick ? s.notifyID : nil
       }
     }
-    if let kick { notify(kick) }
+    return kick
   }
 
   func giveBack(_ s: inout TxState, _ slot: BufferSlot) {
@@ -121,18 +145,45 @@ extension RPMsgBus {
       returnBorrowed(slot, epoch: epoch)
       throw Self.tooLong(count, slot.capacity &- RPMsgWire.headerSize)
     }
+    if tapping.load(ordering: .relaxed) {
+      return try sendBorrowedTapped(slot, epoch: epoch, count: count, source: source, destination: destination)
+    }
+    if let kick = try sendBorrowedChecked(slot, epoch: epoch, count: count, source: source, destination: destination) {
+      notify(kick)
+    }
+  }
+
+  /// ``sendBorrowed(_:epoch:count:source:destination:)`` while a tap is set.
+  @inline(never)
+  func sendBorrowedTapped(
+    _ slot: BufferSlot, epoch: UInt64, count: Int, source: EndpointAddress, destination: EndpointAddress
+  ) throws(RPMsgError) {
+    let time = ContinuousClock.now
+    // The buffer is still this side's: copy what the tap will see before it goes.
+    let payload = tx.withLock { s -> [UInt8] in
+      guard s.epoch == epoch, s.running else { return [] }
+      return (try? s.map.windows[slot.window].region.bytes(at: slot.offset &+ RPMsgWire.headerSize, count: count)) ?? []
+    }
+    let kick = try sendBorrowedChecked(slot, epoch: epoch, count: count, source: source, destination: destination)
+    tapSent(source: source, destination: destination, payload: payload.span, time: time)
+    if let kick { notify(kick) }
+  }
+
+  /// Sends a borrowed buffer, addresses and length already checked; returns the notify id
+  /// to kick.
+  @inline(__always)
+  func sendBorrowedChecked(
+    _ slot: BufferSlot, epoch: UInt64, count: Int, source: EndpointAddress, destination: EndpointAddress
+  ) throws(RPMsgError) -> UInt32? {
     let kick = try tx.withLock { (s) throws(RPMsgError) -> UInt32? in
       guard s.epoch == epoch, s.running else {
         throw RPMsgError(.reset, "the bus was reset while the buffer was borrowed")
       }
       s.borrowed -= 1
-      let region = s.map.windows[slot.window].region
       do throws(SharedMemoryError) {
-        try region.store(source.rawValue, at: slot.offset, order: s.order)
-        try region.store(destination.rawValue, at: slot.offset &+ 4, order: s.order)
-        try region.store(UInt32(0), at: slot.offset &+ 8, order: s.order)
-        try region.store(UInt16(count), at: slot.offset &+ 12, order: s.order)
-        try region.store(UInt16(0), at: slot.offset &+ 14, order: s.order)
+        try RPMsgWire.writeHeader(
+          into: s.map.windows[slot.window].region, at: slot.offset, source: source.rawValue,
+          destination: destination.rawValue, length: UInt16(count), order: s.order)
       } catch {
         giveBack(&s, slot)
         throw RPMsgError(.transport, "writing a header: \(error.message)")
@@ -142,7 +193,7 @@ extension RPMsgBus {
       sentCount.store(s.sent, ordering: .relaxed)
       return kick ? s.notifyID : nil
     }
-    if let kick { notify(kick) }
+    return kick
   }
 
   /// Puts a borrowed buffer back unsent (it stays with this side, reused first).

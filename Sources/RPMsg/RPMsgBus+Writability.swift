@@ -75,7 +75,8 @@ extension RPMsgBus {
     case .writable: return
     case .timedOut: throw RPMsgError(.timedOut, "no transmit buffer came free before the deadline")
     case .cancelled: throw RPMsgError(.cancelled, "the waiting task was cancelled")
-    case .reset: throw RPMsgError(.reset, "the bus was reset while waiting for a buffer")
+    case .reset:
+      throw RPMsgError(.reset, "the bus was reset while waiting for a buffer: \(lastResetReason.withLock { $0 })")
     }
   }
 

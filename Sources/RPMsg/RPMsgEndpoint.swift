@@ -64,12 +64,17 @@ public final class RPMsgEndpoint: Sendable {
   /// when the bus is reset. (Empty for callback endpoints.)
   public var messages: AsyncThrowingStream<RPMsgMessage, any Error> { stream }
 
+  @inline(__always)
   func checkAlive() throws(RPMsgError) {
-    switch stateValue.load(ordering: .acquiring) {
-    case 0: return
-    case 1: throw RPMsgError(.endpointDestroyed, "endpoint \(address) was destroyed")
-    default: throw RPMsgError(.reset, "endpoint \(address) was reset with its remote")
-    }
+    let state = stateValue.load(ordering: .acquiring)
+    if state != 0 { throw notAlive(state) }
+  }
+
+  @inline(never)
+  func notAlive(_ state: UInt8) -> RPMsgError {
+    state == 1
+      ? RPMsgError(.endpointDestroyed, "endpoint \(address) was destroyed")
+      : RPMsgError(.reset, "endpoint \(address) was reset with its remote")
   }
 
   // MARK: Try-send (fails at once when no buffer is free)
@@ -82,7 +87,8 @@ public final class RPMsgEndpoint: Sendable {
 
   /// Sends to the default destination. Linux: `rpmsg_trysend`.
   public func trySend(_ payload: [UInt8]) throws(RPMsgError) {
-    try trySend(payload.span)
+    try checkAlive()
+    try bus.transmit(source: address, destination: destination, payload: payload.span)
   }
 
   /// Sends to `destination`. Linux: `rpmsg_trysendto`.

@@ -13,27 +13,52 @@ public struct RPMsgReceivedMessage: ~Copyable {
   public let destination: EndpointAddress
   /// Payload bytes. Wire: `rpmsg_hdr.len` (checked against the buffer).
   public let count: Int
-  /// The boot this buffer belongs to (one reference for the bus, the map and the epoch).
-  let session: RPMsgSession
-  let slot: BufferSlot
-  var payloadOffset: Int { slot.offset &+ RPMsgWire.headerSize }
+  /// The boot this buffer belongs to (one reference for the bus, the map and the epoch),
+  /// lent by the receive path for the callback and taken back after it.
+  @usableFromInline var session: SessionReference
+  /// The endpoint the message was delivered to, lent by the receive path like `session`.
+  var receiver: EndpointReference
+  @usableFromInline let slot: BufferSlot
+  @inlinable var payloadOffset: Int { slot.offset &+ RPMsgWire.headerSize }
   /// True once ``hold()`` took the buffer.
   public private(set) var isHeld = false
 
   init(source: EndpointAddress, destination: EndpointAddress, count: Int,
-       session: RPMsgSession, slot: BufferSlot) {
+       session: consuming SessionReference, receiver: consuming EndpointReference,
+       slot: BufferSlot) {
     self.source = source
     self.destination = destination
     self.count = count
     self.session = session
+    self.receiver = receiver
     self.slot = slot
+  }
+
+  /// The endpoint this message was delivered to (the callback's own endpoint).
+  public var endpoint: RPMsgEndpoint { receiver.value }
+
+  /// Sends `payload` back to ``source`` from the endpoint that received this message: a
+  /// try-send (fails at once with ``RPMsgError/Code-swift.struct/noBuffer`` when no buffer is
+  /// free), the usual answer from inside a receive callback. Linux: `rpmsg_sendto(ept,
+  /// data, len, src)` with the callback's `ept`; OpenAMP: `rpmsg_sendto(ept, …, src)`.
+  public func reply(_ payload: Span<UInt8>) throws(RPMsgError) {
+    try receiver.value.trySend(payload, to: source)
+  }
+
+  /// Sends `payload` back to ``source``; see ``reply(_:)-(Span<UInt8>)``.
+  public func reply(_ payload: [UInt8]) throws(RPMsgError) {
+    try reply(payload.span)
   }
 
   /// Calls `body` with the payload, in place (no copy). The peer cannot change a buffer it
   /// gave us, but a hostile one might: read each byte once if that matters.
+  @inlinable
   public func withPayload<R>(_ body: (Span<UInt8>) -> R) -> R {
     do {
-      return try session.map.windows[slot.window].region.withBytes(
+      if slot.window == 0 {
+        return try session.value.primary!.withBytes(at: payloadOffset, count: count, body)
+      }
+      return try session.value.map.windows[slot.window].region.withBytes(
         at: payloadOffset, count: count, body)
     } catch {
       let empty: [UInt8] = []  // unreachable: the bus checked the range
@@ -43,7 +68,16 @@ public struct RPMsgReceivedMessage: ~Copyable {
 
   /// A copy of the payload.
   public var payload: [UInt8] {
-    (try? session.map.windows[slot.window].region.bytes(at: payloadOffset, count: count)) ?? []
+    (try? session.value.map.windows[slot.window].region.bytes(at: payloadOffset, count: count)) ?? []
+  }
+
+  /// Ends the message's life on the receive path: gives the session back to `delivery`
+  /// (a move, no reference counting) and says whether the callback held the buffer.
+  consuming func finish(into delivery: inout RPMsgBus.Delivery) -> Bool {
+    let held = isHeld
+    delivery.session = consume session
+    delivery.cachedEndpoint = consume receiver
+    return held
   }
 
   /// Keeps the buffer after the callback returns. Returns nil if already held.
@@ -52,9 +86,9 @@ public struct RPMsgReceivedMessage: ~Copyable {
     guard !isHeld else { return nil }
     isHeld = true
     return RPMsgHeldMessage(source: source, destination: destination, count: count,
-                            region: session.map.windows[slot.window].region,
-                            payloadOffset: payloadOffset, bus: session.bus, slot: slot,
-                            epoch: session.epoch)
+                            region: session.value.map.windows[slot.window].region,
+                            payloadOffset: payloadOffset, bus: session.value.bus, slot: slot,
+                            epoch: session.value.epoch)
   }
 }
 
@@ -109,16 +143,42 @@ public struct RPMsgHeldMessage: ~Copyable, Sendable {
 
 /// What the receive path shares with the messages of one boot: the bus (unowned: the bus
 /// owns the session through its receive state), the address map and the epoch.
+@usableFromInline
 final class RPMsgSession: Sendable {
   unowned let bus: RPMsgBus
-  let map: DeviceAddressMap
+  @usableFromInline let map: DeviceAddressMap
+  /// Window 0's region (the host's whole pool; the remote's first window), also as a
+  /// stored property of its own: reached through a `let` of this class rather than
+  /// through the map's array, a payload view needs no retain of the mapping.
+  @usableFromInline let primary: MemoryRegion?
   let epoch: UInt64
 
   init(bus: RPMsgBus, map: DeviceAddressMap, epoch: UInt64) {
     self.bus = bus
     self.map = map
+    self.primary = map.windows.first?.region
     self.epoch = epoch
   }
+}
+
+/// The one reference to a boot's session that the receive path holds. It cannot be copied,
+/// only moved: the receive path moves it into each message and back out after the
+/// callback, so delivering a message does no reference counting (an atomic operation).
+@usableFromInline
+struct SessionReference: ~Copyable, Sendable {
+  @usableFromInline let value: RPMsgSession
+}
+
+/// The receive path's reference to the last endpoint it delivered to; moved into each
+/// message and back, like ``SessionReference``.
+struct EndpointReference: ~Copyable, Sendable {
+  let value: RPMsgEndpoint
+}
+
+/// A receive callback the receive path keeps for the last endpoint it delivered to. Not
+/// copyable, so calling it borrows it in place (no reference counting per call).
+struct ReceiveCallback: ~Copyable, Sendable {
+  let call: @Sendable (inout RPMsgReceivedMessage) -> Void
 }
 
 /// A received message copied out of shared memory, for the async API.

@@ -31,12 +31,36 @@ public enum RPMsgWire {
     into region: MemoryRegion, at offset: Int, source: UInt32, destination: UInt32,
     payload: Span<UInt8>, order: ByteOrder
   ) throws(SharedMemoryError) {
-    try region.store(source, at: offset, order: order)
-    try region.store(destination, at: offset &+ 4, order: order)
-    try region.store(UInt32(0), at: offset &+ 8, order: order)
-    try region.store(UInt16(truncatingIfNeeded: payload.count), at: offset &+ 12, order: order)
-    try region.store(UInt16(0), at: offset &+ 14, order: order)
+    try writeHeader(into: region, at: offset, source: source, destination: destination,
+                    length: UInt16(truncatingIfNeeded: payload.count), order: order)
     try region.write(payload, at: offset &+ 16)
+  }
+
+  /// Writes a header (`src, dst, reserved = 0, len, flags = 0`) at `offset`: one range
+  /// check for the 16 bytes, then five plain stores.
+  @inlinable @inline(__always)
+  static func writeHeader(
+    into region: MemoryRegion, at offset: Int, source: UInt32, destination: UInt32,
+    length: UInt16, order: ByteOrder
+  ) throws(SharedMemoryError) {
+    try region.withRecord(at: offset, count: 16, order: order) { header in
+      header.store(source, at: 0)
+      header.store(destination, at: 4)
+      header.store(UInt32(0), at: 8)
+      header.store(length, at: 12)
+      header.store(UInt16(0), at: 14)
+    }
+  }
+
+  /// Reads `src`, `dst` and `len` of the header at `offset`: one range check, three loads.
+  @inlinable @inline(__always)
+  static func readHeader(
+    in region: MemoryRegion, at offset: Int, order: ByteOrder
+  ) throws(SharedMemoryError) -> (source: UInt32, destination: UInt32, length: UInt16) {
+    try region.withRecord(at: offset, count: 16, order: order) { header in
+      (header.load(UInt32.self, at: 0), header.load(UInt32.self, at: 4),
+       header.load(UInt16.self, at: 12))
+    }
   }
 
   /// Encodes a name-service message. Wire: `struct rpmsg_ns_msg` (`name[32]`, `addr`,

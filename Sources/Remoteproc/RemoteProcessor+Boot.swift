@@ -94,7 +94,7 @@ extension RemoteProcessor {
     }
     guard let location else { return }
     session.originalTable = location.table
-    session.loadedTableAddress = location.loadedDeviceAddress
+    session.loadedTableAddress = platform.loadedResourceTableAddress(of: image, table: location)
     session.cache = try Self.hostCopy(of: location.table)
   }
 
@@ -116,7 +116,7 @@ extension RemoteProcessor {
   func startRemote(_ image: ELFImage) async throws(RemoteprocError) {
     guard var session else { preconditionFailure("startRemote without a session") }
     do {
-      try image.loadSegments { [platform] da, length in platform.translate(deviceAddress: da, length: length) }
+      try platform.load(image)
     } catch {
       throw RemoteprocError(error, firmware: firmwareName)
     }

@@ -21,6 +21,17 @@ public protocol RemoteProcessorPlatform: AnyObject, Sendable {
   /// Linux: `rproc_ops.sanity_check` after `rproc_elf_sanity_check`.
   func checkImage(_ image: ELFImage) throws(RemoteprocError)
 
+  /// Puts the image's segments where the remote runs them. The default copies every
+  /// `PT_LOAD` segment through ``translate(deviceAddress:length:)`` and zero-fills its tail;
+  /// a platform whose code is loaded some other way (a native process: the kernel's `exec`)
+  /// does what it needs instead. Linux: `rproc_ops.load` (default `rproc_elf_load_segments`).
+  func load(_ image: ELFImage) throws(FirmwareError)
+
+  /// The device address where the remote reads its resource table, so the core copies the
+  /// table there. The default is where the image's segments put the `.resource_table`
+  /// section. Linux: `rproc_ops.find_loaded_rsc_table`.
+  func loadedResourceTableAddress(of image: ELFImage, table: ResourceTableLocation) -> UInt64?
+
   /// Powers up what loading needs (clocks, memory). Linux: `rproc_ops.prepare`.
   func prepare() async throws(RemoteprocError)
 
@@ -61,6 +72,12 @@ public protocol RemoteProcessorPlatform: AnyObject, Sendable {
 
 extension RemoteProcessorPlatform {
   public func checkImage(_ image: ELFImage) throws(RemoteprocError) {}
+  public func load(_ image: ELFImage) throws(FirmwareError) {
+    try image.loadSegments { da, length in translate(deviceAddress: da, length: length) }
+  }
+  public func loadedResourceTableAddress(of image: ELFImage, table: ResourceTableLocation) -> UInt64? {
+    table.loadedDeviceAddress
+  }
   public func prepare() async throws(RemoteprocError) {}
   public func unprepare() async {}
   public func attach(notifier: RemoteprocNotifier) async throws(RemoteprocError) {

@@ -26,25 +26,39 @@ public final class RemoteprocVirtioDrivers: VirtioDriverFactory {
   let newPort: PortHandler
   let serialReceive: @Sendable (String, Int, [UInt8]) -> Void
   let log: @Sendable (String) -> Void
+  let brokenTransportIsCrash: Bool
+  let events: EventBroadcaster?
   let devices = Mutex<[String: AnyObject]>([:])
 
   /// - Parameters:
   ///   - rpmsgFeatures: what the host accepts of an rpmsg vdev's offer.
   ///   - serialBufferSize: bytes per serial buffer (Linux: PAGE_SIZE).
   ///   - serialReceive: bytes a serial port received (processor, vdev index, bytes).
+  ///   - brokenTransportIsCrash: a remote that breaks an rpmsg vring (garbage in the rings)
+  ///     is reported as a crash of its processor (`fatal error`, once per boot), so recovery
+  ///     restarts it; by default the bus stays broken (`transportError`, logged) and the
+  ///     processor keeps running.
+  ///   - events: where each bus's channel appearances and removals are sent, as
+  ///     ``RemoteprocEvent/channelAdded(processor:name:source:destination:)`` and
+  ///     ``RemoteprocEvent/channelRemoved(processor:name:source:destination:)`` (give the
+  ///     registry's ``RemoteprocRegistry/events``).
   public init(
     rpmsgFeatures: VirtioFeatures = [.rpmsgNameService, .eventIndex],
     serialBufferSize: Int = 4096,
     newBus: @escaping BusHandler = { _, _, _ in },
     newPort: @escaping PortHandler = { _, _, _ in },
     serialReceive: @escaping @Sendable (String, Int, [UInt8]) -> Void = { _, _, _ in },
-    log: @escaping @Sendable (String) -> Void = { _ in }
+    events: EventBroadcaster? = nil,
+    log: @escaping @Sendable (String) -> Void = { _ in },
+    brokenTransportIsCrash: Bool = false
   ) {
+    self.brokenTransportIsCrash = brokenTransportIsCrash
     self.features = rpmsgFeatures
     self.serialBufferSize = serialBufferSize
     self.newBus = newBus
     self.newPort = newPort
     self.serialReceive = serialReceive
+    self.events = events
     self.log = log
   }
 
@@ -103,8 +117,12 @@ public final class RemoteprocVirtioDrivers: VirtioDriverFactory {
         d[key] = bus
         return (bus, true)
       }
-      if isNew { newBus(processor, index, bus) }
-      return VirtioSubdevice(context: context, notifier: notifier, device: .rpmsg(bus))
+      if isNew {
+        if let events { Self.forwardChannelEvents(of: bus, processor: processor, to: events) }
+        newBus(processor, index, bus)
+      }
+      return VirtioSubdevice(
+        context: context, notifier: notifier, device: .rpmsg(bus), brokenTransportIsCrash: brokenTransportIsCrash)
     case VirtioSerialPort.remoteprocSerialID, VirtioSerialPort.consoleID:
       let receive = serialReceive
       let key = Self.key(processor, index, "serial")
@@ -117,9 +135,27 @@ public final class RemoteprocVirtioDrivers: VirtioDriverFactory {
         return (port, true)
       }
       if isNew { newPort(processor, index, port) }
-      return VirtioSubdevice(context: context, notifier: notifier, device: .serial(port))
+      return VirtioSubdevice(context: context, notifier: notifier, device: .serial(port), brokenTransportIsCrash: false)
     default:
       throw RemoteprocError(.platform, "no host driver for virtio device id \(context.resource.id)")
+    }
+  }
+
+  /// Sends the bus's channel appearances and removals as the core's events. The source is
+  /// the channel's default endpoint (Linux: `rpdev->src` once bound), the destination the
+  /// remote's announced address.
+  static func forwardChannelEvents(of bus: RPMsgBus, processor: String, to events: EventBroadcaster) {
+    bus.observeChannels { event in
+      switch event {
+      case .added(let channel):
+        events.send(.channelAdded(
+          processor: processor, name: channel.name, source: channel.endpoint.address.rawValue,
+          destination: channel.destination.rawValue))
+      case .removed(let channel, _):
+        events.send(.channelRemoved(
+          processor: processor, name: channel.name, source: channel.endpoint.address.rawValue,
+          destination: channel.destination.rawValue))
+      }
     }
   }
 }

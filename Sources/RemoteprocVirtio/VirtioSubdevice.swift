@@ -2,6 +2,7 @@ import Firmware
 import RPMsg
 import Remoteproc
 import SharedMemory
+import Synchronization
 import Virtio
 import VirtioSerial
 
@@ -18,11 +19,14 @@ final class VirtioSubdevice: RemoteprocSubdevice {
   let context: VirtioDeviceContext
   let notifier: RemoteprocNotifier
   let device: Device
+  let brokenTransportIsCrash: Bool
+  private let reportedBroken = Atomic<Bool>(false)
 
-  init(context: VirtioDeviceContext, notifier: RemoteprocNotifier, device: Device) {
+  init(context: VirtioDeviceContext, notifier: RemoteprocNotifier, device: Device, brokenTransportIsCrash: Bool) {
     self.context = context
     self.notifier = notifier
     self.device = device
+    self.brokenTransportIsCrash = brokenTransportIsCrash
   }
 
   func start() async throws(RemoteprocError) {
@@ -43,7 +47,11 @@ final class VirtioSubdevice: RemoteprocSubdevice {
     // The remote's kicks: vring 0 and vring 1 by their notify ids.
     for (i, vring) in context.vrings.enumerated() {
       switch device {
-      case .rpmsg(let bus): notifier.route(vring.notifyID) { bus.handleKick(vring: i) }
+      case .rpmsg(let bus):
+        notifier.route(vring.notifyID) { [self] in
+          bus.handleKick(vring: i)
+          if brokenTransportIsCrash { reportIfBroken(bus) }
+        }
       case .serial(let port): notifier.route(vring.notifyID) { port.handleKick(vring: i) }
       }
     }
@@ -66,6 +74,15 @@ final class VirtioSubdevice: RemoteprocSubdevice {
       for vring in context.vrings { notifier.unroute(vring.notifyID) }
       throw error
     }
+  }
+
+  /// With `brokenTransportIsCrash`: a remote that wrote something impossible into the rings
+  /// broke the bus, which is a crash of the processor (reported once per boot), so that
+  /// recovery restarts it.
+  private func reportIfBroken(_ bus: RPMsgBus) {
+    guard let error = bus.transportError, !reportedBroken.exchange(true, ordering: .relaxed) else { return }
+    notifier.reportCrash(
+      .fatalError, details: "\(context.processorName) vdev \(context.index): rpmsg transport broken: \(error.message)")
   }
 
   func stop(crashed: Bool) async {

@@ -12,12 +12,12 @@ extension MemoryRegion {
   func checkAligned(_ offset: Int, _ width: Int) throws(SharedMemoryError) {
     try checkRange(offset, width)
     guard (UInt(bitPattern: unsafe base) &+ UInt(bitPattern: offset)) & UInt(width &- 1) == 0 else {
-      throw misaligned(offset, width)
+      throw Self.misaligned(offset, width)
     }
   }
 
-  @usableFromInline
-  func misaligned(_ offset: Int, _ width: Int) -> SharedMemoryError {
+  @usableFromInline @inline(never)
+  static func misaligned(_ offset: Int, _ width: Int) -> SharedMemoryError {
     SharedMemoryError(
       .misaligned, "\(width * 8)-bit atomic at 0x\(String(offset, radix: 16)) is not aligned")
   }
@@ -83,6 +83,14 @@ extension MemoryRegion {
   public func fetchAdd(_ value: UInt32, at offset: Int) throws(SharedMemoryError) -> UInt32 {
     try checkAligned(offset, 4)
     return unsafe rproc_fetch_add_u32(base + offset, value)
+  }
+
+  /// Atomically ORs `bits` into a 32-bit host-order word and returns the old value, as a
+  /// sequentially consistent read-modify-write (a doorbell: the ringer's OR must be ordered
+  /// before its later check of whether the receiver sleeps).
+  public func fetchOr(_ bits: UInt32, at offset: Int) throws(SharedMemoryError) -> UInt32 {
+    try checkAligned(offset, 4)
+    return unsafe rproc_fetch_or_u32(base + offset, bits)
   }
 
   /// Atomically replaces a 32-bit host-order word if it equals `expected`.

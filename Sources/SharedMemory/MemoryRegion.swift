@@ -32,12 +32,14 @@ public struct MemoryRegion: @unchecked Sendable {
   @inlinable @inline(__always)
   public func checkRange(_ offset: Int, _ width: Int) throws(SharedMemoryError) {
     guard offset >= 0, width >= 0, width <= count, offset <= count &- width else {
-      throw outOfBounds(offset, width)
+      throw Self.outOfBounds(offset, width, count)
     }
   }
 
-  @usableFromInline
-  func outOfBounds(_ offset: Int, _ width: Int) -> SharedMemoryError {
+  /// Static, and given only integers: a region copied into a local for a few accesses need
+  /// not be retained for the error path.
+  @usableFromInline @inline(never)
+  static func outOfBounds(_ offset: Int, _ width: Int, _ count: Int) -> SharedMemoryError {
     SharedMemoryError(
       .outOfBounds,
       "access [0x\(String(offset, radix: 16)), +0x\(String(width, radix: 16))) "

@@ -7,19 +7,13 @@ extension VirtqueueDevice {
   /// `virtqueue_add_consumed_buffer`; Linux vhost: `vhost_add_used`.
   @inlinable @inline(__always)
   public mutating func returnUsed(head: UInt16, length: UInt32) throws(VirtioError) {
-    if let brokenError { throw brokenError }
+    if broken { throw brokenError! }
     let h = Int(head)
     guard h < layout.count, held[h] >= 0 else { throw notHeld(head) }
     guard Int64(length) <= held[h] else { throw tooLong(head, length) }
-    do {
-      let slot = layout.usedRing(usedShadow)
-      try ring.store(UInt32(head), at: slot, order: byteOrder)
-      try ring.store(length, at: slot &+ 4, order: byteOrder)
-      usedShadow &+= 1
-      try ring.storeRelease(usedShadow, at: layout.usedIndex, order: byteOrder)
-    } catch {
-      throw broke(error)
-    }
+    view.setUsedElement(usedShadow, id: UInt32(head), length: length)
+    usedShadow &+= 1
+    view.storeUsedIndex(usedShadow)
     held[h] = -1
     _heldCount &-= 1
     if added != .max { added &+= 1 }
@@ -40,7 +34,7 @@ extension VirtqueueDevice {
   /// OpenAMP: `vq_ring_must_notify`; Linux vhost: `vhost_notify`.
   @inlinable @inline(__always)
   public mutating func shouldNotify() -> Bool {
-    guard brokenError == nil, added > 0 else {
+    guard !broken, added > 0 else {
       added = 0
       return false
     }
@@ -48,17 +42,11 @@ extension VirtqueueDevice {
     let new = usedShadow
     let old = usedShadow &- added
     added = 0
-    do {
-      if usesEventIndex {
-        // used_event is driver-owned; any value is acceptable.
-        let event = try ring.load(UInt16.self, at: layout.usedEvent, order: byteOrder)
-        return vringNeedsEvent(eventIndex: event, new: new, old: old)
-      } else {
-        let flags = try ring.load(UInt16.self, at: layout.availFlags, order: byteOrder)
-        return flags & vringAvailNoInterrupt == 0
-      }
-    } catch {
-      return true
+    if usesEventIndex {
+      // used_event is driver-owned; any value is acceptable.
+      return vringNeedsEvent(eventIndex: view.usedEvent, new: new, old: old)
+    } else {
+      return view.availFlags & vringAvailNoInterrupt == 0
     }
   }
 
@@ -68,10 +56,9 @@ extension VirtqueueDevice {
     guard notificationsEnabled else { return }
     notificationsEnabled = false
     if usesEventIndex {
-      try? ring.store(lastAvail &- UInt16(truncatingIfNeeded: layout.count) &- 1,
-                      at: layout.availEvent, order: byteOrder)
+      view.setAvailEvent(lastAvail &- UInt16(truncatingIfNeeded: layout.count) &- 1)
     } else {
-      try? ring.store(vringUsedNoNotify, at: layout.usedFlags, order: byteOrder)
+      view.setUsedFlags(vringUsedNoNotify)
     }
   }
 
@@ -81,11 +68,11 @@ extension VirtqueueDevice {
   public mutating func enableNotifications() -> Bool {
     if !notificationsEnabled {
       notificationsEnabled = true
-      if !usesEventIndex { try? ring.store(UInt16(0), at: layout.usedFlags, order: byteOrder) }
+      if !usesEventIndex { view.setUsedFlags(0) }
     }
     if usesEventIndex {
       // avail_event is device-owned: "kick me once avail.idx passes last_avail".
-      try? ring.store(lastAvail, at: layout.availEvent, order: byteOrder)
+      view.setAvailEvent(lastAvail)
     }
     MemoryRegion.fullFence()
     return !hasAvailable()
@@ -99,29 +86,22 @@ extension VirtqueueDevice {
   public mutating func finishBatch() -> (notify: Bool, idle: Bool) {
     if !notificationsEnabled {
       notificationsEnabled = true
-      if !usesEventIndex { try? ring.store(UInt16(0), at: layout.usedFlags, order: byteOrder) }
+      if !usesEventIndex { view.setUsedFlags(0) }
     }
-    if usesEventIndex {
-      try? ring.store(lastAvail, at: layout.availEvent, order: byteOrder)
-    }
+    if usesEventIndex { view.setAvailEvent(lastAvail) }
     MemoryRegion.fullFence()
     var notify = false
-    if brokenError == nil, added > 0 {
+    if !broken, added > 0 {
       let new = usedShadow
       let old = usedShadow &- added
       if usesEventIndex {
-        let event = (try? ring.load(UInt16.self, at: layout.usedEvent, order: byteOrder)) ?? new &- 1
-        notify = vringNeedsEvent(eventIndex: event, new: new, old: old)
+        notify = vringNeedsEvent(eventIndex: view.usedEvent, new: new, old: old)
       } else {
-        let flags = (try? ring.load(UInt16.self, at: layout.availFlags, order: byteOrder)) ?? 0
-        notify = flags & vringAvailNoInterrupt == 0
+        notify = view.availFlags & vringAvailNoInterrupt == 0
       }
     }
     added = 0
-    // Inline rather than `hasAvailable()`: a non-mutating call here made callers copy the
-    // whole queue out of their state on every batch.
-    let index = try? ring.loadAcquire(UInt16.self, at: layout.availIndex, order: byteOrder)
-    return (notify, brokenError != nil || index == nil || index == lastAvail)
+    return (notify, broken || view.loadAvailIndex() == lastAvail)
   }
 
   /// How many chains the driver offered that we have not taken (one acquire-load of
@@ -129,23 +109,17 @@ extension VirtqueueDevice {
   /// that many without asking again.
   @inlinable @inline(__always)
   public mutating func availableCount() throws(VirtioError) -> Int {
-    if let brokenError { throw brokenError }
-    let index: UInt16
-    do {
-      index = try ring.loadAcquire(UInt16.self, at: layout.availIndex, order: byteOrder)
-    } catch {
-      throw broke(error)
-    }
+    if broken { throw brokenError! }
+    let index = view.loadAvailIndex()
     let pending = Int(index &- lastAvail)
     guard pending <= layout.count else { throw availIndexRanAhead(index) }
+    availSeen = index
     return pending
   }
 
   /// True when the driver offered a chain we have not taken.
   public func hasAvailable() -> Bool {
-    guard brokenError == nil else { return false }
-    let index = try? ring.loadAcquire(UInt16.self, at: layout.availIndex, order: byteOrder)
-    return index.map { $0 != lastAvail } ?? false
+    !broken && view.loadAvailIndex() != lastAvail
   }
 
   /// The next available index the device will read. Linux vhost: `last_avail_idx`.

@@ -18,10 +18,15 @@ public struct VirtqueueDevice: Sendable {
   public let usesEventIndex: Bool
   /// Translates descriptor addresses.
   public let addressMap: DeviceAddressMap
+  /// The same memory with the geometry proven once: the hot paths' accesses.
+  @usableFromInline let view: SplitRingView
 
   // Device-private state.
   /// Linux vhost: `last_avail_idx`.
   @usableFromInline var lastAvail: UInt16
+  /// The last `avail.idx` read and checked (at most num past `lastAvail`); read again only
+  /// when `lastAvail` reaches it. Linux vhost: `avail_idx`.
+  @usableFromInline var availSeen: UInt16
   /// The used index we published last.
   @usableFromInline var usedShadow: UInt16
   /// Chains returned since the last ``shouldNotify()``.
@@ -32,7 +37,11 @@ public struct VirtqueueDevice: Sendable {
   public var heldCount: Int { _heldCount }
   @usableFromInline var _heldCount: Int
   @usableFromInline var notificationsEnabled: Bool
-  public internal(set) var brokenError: VirtioError?
+  public internal(set) var brokenError: VirtioError? {
+    didSet { broken = brokenError != nil }
+  }
+  /// `brokenError != nil`, as a plain flag for the hot paths (no copy of the error).
+  @usableFromInline var broken = false
 
   /// Attaches to a ring the driver set up. Reads nothing yet; indices start at 0, as after
   /// the driver zeroed the ring.
@@ -48,12 +57,19 @@ public struct VirtqueueDevice: Sendable {
     guard ring.hostAddress % 4 == 0 else {
       throw VirtioError(.invalidConfiguration, "vring memory is not 4-byte aligned")
     }
+    do {
+      view = try SplitRingView(region: ring, count: layout.count, usedOffset: layout.usedOffset,
+                               byteOrder: byteOrder)
+    } catch {
+      throw VirtioError(.invalidConfiguration, "vring: \(error.message)")
+    }
     self.layout = layout
     self.ring = ring
     self.byteOrder = byteOrder
     self.usesEventIndex = usesEventIndex
     self.addressMap = addressMap
     lastAvail = 0
+    availSeen = 0
     usedShadow = 0
     added = 0
     held = Array(repeating: -1, count: layout.count)
@@ -79,20 +95,18 @@ public struct VirtqueueDevice: Sendable {
   /// Takes the next chain the driver offered, or nil when there is none.
   @inlinable @inline(__always)
   public mutating func takeAvailable() throws(VirtioError) -> DescriptorChain? {
-    if let brokenError { throw brokenError }
-    let availIndex: UInt16
-    let head: UInt16
-    do {
-      // avail.idx is driver-owned: acquire, so the slot and descriptors below are published.
-      availIndex = try ring.loadAcquire(UInt16.self, at: layout.availIndex, order: byteOrder)
+    if broken { throw brokenError! }
+    if lastAvail == availSeen {
+      // avail.idx is driver-owned: acquire, so the slots and descriptors it covers are
+      // published.
+      let availIndex = view.loadAvailIndex()
       if availIndex == lastAvail { return nil }
-      head = try ring.load(UInt16.self, at: layout.availRing(lastAvail), order: byteOrder)
-    } catch {
-      throw broke(error)
+      guard Int(availIndex &- lastAvail) <= layout.count else {
+        throw availIndexRanAhead(availIndex)
+      }
+      availSeen = availIndex
     }
-    guard Int(availIndex &- lastAvail) <= layout.count else {
-      throw availIndexRanAhead(availIndex)
-    }
+    let head = view.availRing(lastAvail)
     guard Int(head) < layout.count else { throw headOutOfRange(head) }
     guard held[Int(head)] < 0 else { throw headStillHeld(head) }
     let chain = try walk(head)
@@ -102,16 +116,36 @@ public struct VirtqueueDevice: Sendable {
     return chain
   }
 
-  /// Reads and checks the chain starting at `head`.
+  /// Reads and checks the chain starting at `head` (< num): one descriptor without `NEXT`
+  /// (the common case) here, longer chains in ``walkChain(_:)``.
   @inlinable @inline(__always)
   mutating func walk(_ head: UInt16) throws(VirtioError) -> DescriptorChain {
+    let (address, length, flags, _) = view.descriptor(head)
+    guard flags & (DescriptorFlags.next.rawValue | DescriptorFlags.indirect.rawValue) == 0 else {
+      return try walkChain(head)
+    }
+    guard let location = addressMap.locate(address, length: Int(length)) else {
+      throw unmapped(head, address, length)
+    }
+    let isWritable = flags & DescriptorFlags.write.rawValue != 0
+    return DescriptorChain(
+      head: head, count: 1,
+      first: Descriptor(address: address, length: length, isWritable: isWritable,
+                        location: location),
+      readableLength: isWritable ? 0 : UInt64(length),
+      writableLength: isWritable ? UInt64(length) : 0)
+  }
+
+  /// Reads and checks a chain of any length starting at `head` (< num).
+  @usableFromInline
+  mutating func walkChain(_ head: UInt16) throws(VirtioError) -> DescriptorChain {
     var index = head
     var count = 0
     var readable: UInt64 = 0
     var writable: UInt64 = 0
     var first: Descriptor? = nil
     while true {
-      let (address, length, flags, next) = try readDescriptor(index)
+      let (address, length, flags, next) = view.descriptor(index)
       count &+= 1
       guard flags & DescriptorFlags.indirect.rawValue == 0 else {
         throw badDescriptor(index, "has INDIRECT, which was not negotiated")
@@ -145,31 +179,23 @@ public struct VirtqueueDevice: Sendable {
 
   /// Reads descriptor `index` (driver-owned: any value may be there).
   @inlinable @inline(__always)
-  mutating func readDescriptor(
+  func readDescriptor(
     _ index: UInt16
-  ) throws(VirtioError) -> (address: UInt64, length: UInt32, flags: UInt16, next: UInt16) {
-    let d = layout.descriptor(index)
-    do {
-      return (try ring.load(UInt64.self, at: d, order: byteOrder),
-              try ring.load(UInt32.self, at: d &+ VringLayout.descriptorLength, order: byteOrder),
-              try ring.load(UInt16.self, at: d &+ VringLayout.descriptorFlags, order: byteOrder),
-              try ring.load(UInt16.self, at: d &+ VringLayout.descriptorNext, order: byteOrder))
-    } catch {
-      throw broke(error)
-    }
+  ) -> (address: UInt64, length: UInt32, flags: UInt16, next: UInt16) {
+    view.descriptor(index)
   }
 
   /// Every descriptor of a chain we hold, read again and checked again (the driver may have
   /// changed the table since; nothing is trusted twice).
   public mutating func descriptors(of chain: DescriptorChain) throws(VirtioError) -> [Descriptor] {
-    if let brokenError { throw brokenError }
+    if broken { throw brokenError! }
     guard Int(chain.head) < layout.count, held[Int(chain.head)] >= 0 else {
       throw VirtioError(.invalidArgument, "head \(chain.head) is not held by the device")
     }
     var result: [Descriptor] = []
     var index = chain.head
     while true {
-      let (address, length, flags, next) = try readDescriptor(index)
+      let (address, length, flags, next) = readDescriptor(index)
       guard flags & DescriptorFlags.indirect.rawValue == 0 else {
         throw badDescriptor(index, "has INDIRECT, which was not negotiated")
       }

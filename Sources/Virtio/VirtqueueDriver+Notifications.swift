@@ -12,7 +12,7 @@ extension VirtqueueDriver {
   /// "don't kick".
   @inlinable @inline(__always)
   public mutating func kickPrepare() -> Bool {
-    guard brokenError == nil, added > 0 else {
+    guard !broken, added > 0 else {
       added = 0
       return false
     }
@@ -20,17 +20,11 @@ extension VirtqueueDriver {
     let new = availShadow
     let old = availShadow &- added
     added = 0
-    do {
-      if usesEventIndex {
-        // avail_event is device-owned; any value is acceptable.
-        let event = try ring.load(UInt16.self, at: layout.availEvent, order: byteOrder)
-        return vringNeedsEvent(eventIndex: event, new: new, old: old)
-      } else {
-        let flags = try ring.load(UInt16.self, at: layout.usedFlags, order: byteOrder)
-        return flags & vringUsedNoNotify == 0
-      }
-    } catch {
-      return true  // cannot happen after the layout check; kicking is the safe answer
+    if usesEventIndex {
+      // avail_event is device-owned; any value is acceptable.
+      return vringNeedsEvent(eventIndex: view.availEvent, new: new, old: old)
+    } else {
+      return view.usedFlags & vringUsedNoNotify == 0
     }
   }
 
@@ -41,10 +35,9 @@ extension VirtqueueDriver {
     availFlagsShadow |= vringAvailNoInterrupt
     if usesEventIndex {
       // With EVENT_IDX the flags must stay 0; park used_event where it is never crossed.
-      try? ring.store(lastUsed &- UInt16(truncatingIfNeeded: layout.count) &- 1,
-                      at: layout.usedEvent, order: byteOrder)
+      view.setUsedEvent(lastUsed &- UInt16(truncatingIfNeeded: layout.count) &- 1)
     } else {
-      try? ring.store(availFlagsShadow, at: layout.availFlags, order: byteOrder)
+      view.setAvailFlags(availFlagsShadow)
     }
   }
 
@@ -56,13 +49,11 @@ extension VirtqueueDriver {
   public mutating func enableCallbacks() -> Bool {
     if availFlagsShadow & vringAvailNoInterrupt != 0 {
       availFlagsShadow &= ~vringAvailNoInterrupt
-      if !usesEventIndex {
-        try? ring.store(availFlagsShadow, at: layout.availFlags, order: byteOrder)
-      }
+      if !usesEventIndex { view.setAvailFlags(availFlagsShadow) }
     }
     if usesEventIndex {
       // used_event is driver-owned: "interrupt me once used.idx passes last_used".
-      try? ring.store(lastUsed, at: layout.usedEvent, order: byteOrder)
+      view.setUsedEvent(lastUsed)
     }
     MemoryRegion.fullFence()
     return !hasUsed()
@@ -76,44 +67,33 @@ extension VirtqueueDriver {
   public mutating func finishBatch() -> (kick: Bool, idle: Bool) {
     if availFlagsShadow & vringAvailNoInterrupt != 0 {
       availFlagsShadow &= ~vringAvailNoInterrupt
-      if !usesEventIndex {
-        try? ring.store(availFlagsShadow, at: layout.availFlags, order: byteOrder)
-      }
+      if !usesEventIndex { view.setAvailFlags(availFlagsShadow) }
     }
-    if usesEventIndex {
-      try? ring.store(lastUsed, at: layout.usedEvent, order: byteOrder)
-    }
+    if usesEventIndex { view.setUsedEvent(lastUsed) }
     MemoryRegion.fullFence()
     var kick = false
-    if brokenError == nil, added > 0 {
+    if !broken, added > 0 {
       let new = availShadow
       let old = availShadow &- added
       if usesEventIndex {
-        let event = (try? ring.load(UInt16.self, at: layout.availEvent, order: byteOrder)) ?? new &- 1
-        kick = vringNeedsEvent(eventIndex: event, new: new, old: old)
+        kick = vringNeedsEvent(eventIndex: view.availEvent, new: new, old: old)
       } else {
-        let flags = (try? ring.load(UInt16.self, at: layout.usedFlags, order: byteOrder)) ?? 0
-        kick = flags & vringUsedNoNotify == 0
+        kick = view.usedFlags & vringUsedNoNotify == 0
       }
     }
     added = 0
-    let index = try? ring.loadAcquire(UInt16.self, at: layout.usedIndex, order: byteOrder)
-    return (kick, brokenError != nil || index == nil || index == lastUsed)
+    return (kick, broken || view.loadUsedIndex() == lastUsed)
   }
 
   /// How many used chains wait to be reclaimed (one acquire-load of `used.idx`, checked:
   /// more than the chains in flight breaks the queue).
   @inlinable @inline(__always)
   public mutating func usedCount() throws(VirtioError) -> Int {
-    if let brokenError { throw brokenError }
-    let index: UInt16
-    do {
-      index = try ring.loadAcquire(UInt16.self, at: layout.usedIndex, order: byteOrder)
-    } catch {
-      throw broke(error)
-    }
+    if broken { throw brokenError! }
+    let index = view.loadUsedIndex()
     let pending = Int(index &- lastUsed)
-    guard pending <= inFlight else { throw usedIndexRanAhead(index) }
+    guard pending <= _inFlight else { throw usedIndexRanAhead(index) }
+    usedSeen = index
     return pending
   }
 

@@ -20,6 +20,8 @@ public struct VirtqueueDriver: Sendable {
   public let byteOrder: ByteOrder
   /// True when `VIRTIO_RING_F_EVENT_IDX` was negotiated.
   public let usesEventIndex: Bool
+  /// The same memory with the geometry proven once: the hot paths' accesses.
+  @usableFromInline let view: SplitRingView
 
   /// The driver's private record of one descriptor. Linux: `desc_extra[i]` + `desc_state[i]`.
   @usableFromInline
@@ -55,12 +57,19 @@ public struct VirtqueueDriver: Sendable {
   @usableFromInline var availShadow: UInt16
   /// Linux: `last_used_idx`.
   @usableFromInline var lastUsed: UInt16
+  /// The last `used.idx` read and checked (at most the chains in flight past `lastUsed`):
+  /// `used.idx` is read again only when `lastUsed` reaches it.
+  @usableFromInline var usedSeen: UInt16
   /// Chains published since the last ``kickPrepare()``. Linux: `num_added`.
   @usableFromInline var added: UInt16
   /// Linux: `split.avail_flags_shadow`.
   @usableFromInline var availFlagsShadow: UInt16
   /// The protocol violation that broke the queue, if one did.
-  public internal(set) var brokenError: VirtioError?
+  public internal(set) var brokenError: VirtioError? {
+    didSet { broken = brokenError != nil }
+  }
+  /// `brokenError != nil`, as a plain flag for the hot paths (no copy of the error).
+  @usableFromInline var broken = false
 
   /// Takes ownership of `ring`, zeroes it and starts with every descriptor free.
   ///
@@ -78,6 +87,12 @@ public struct VirtqueueDriver: Sendable {
     guard ring.hostAddress % 4 == 0 else {
       throw VirtioError(.invalidConfiguration, "vring memory is not 4-byte aligned")
     }
+    do {
+      view = try SplitRingView(region: ring, count: layout.count, usedOffset: layout.usedOffset,
+                               byteOrder: byteOrder)
+    } catch {
+      throw VirtioError(.invalidConfiguration, "vring: \(error.message)")
+    }
     self.layout = layout
     self.ring = ring
     self.byteOrder = byteOrder
@@ -89,6 +104,7 @@ public struct VirtqueueDriver: Sendable {
     _inFlight = 0
     availShadow = 0
     lastUsed = 0
+    usedSeen = 0
     added = 0
     availFlagsShadow = 0
     do {
@@ -128,26 +144,18 @@ public struct VirtqueueDriver: Sendable {
   public mutating func add(
     address: UInt64, length: UInt32, isWritable: Bool, token: UInt32 = 0
   ) throws(VirtioError) -> UInt16 {
-    if let brokenError { throw brokenError }
-    guard freeCount > 0 else { throw Self.full(1, 0, layout.count) }
+    if broken { throw brokenError! }
+    guard _freeCount > 0 else { throw Self.full(1, 0, layout.count) }
     let head = freeHead
     let h = Int(head)
     freeHead = slots[h].link
     _freeCount &-= 1
-    do {
-      let d = layout.descriptor(head)
-      try ring.store(address, at: d, order: byteOrder)
-      try ring.store(length, at: d &+ VringLayout.descriptorLength, order: byteOrder)
-      try ring.store(isWritable ? DescriptorFlags.write.rawValue : 0,
-                     at: d &+ VringLayout.descriptorFlags, order: byteOrder)
-      try ring.store(UInt16(0), at: d &+ VringLayout.descriptorNext, order: byteOrder)
-    } catch {
-      throw broke(error)
-    }
+    view.setDescriptor(head, address: address, length: length,
+                       flags: isWritable ? DescriptorFlags.write.rawValue : 0, next: 0)
     slots[h].chainLength = 1
     slots[h].bytes = UInt64(length)
     slots[h].token = token
-    try publish(head)
+    publish(head)
     return head
   }
 
@@ -168,42 +176,31 @@ public struct VirtqueueDriver: Sendable {
     let head = freeHead
     var index = head
     var total: UInt64 = 0
-    do {
-      for (i, buffer) in buffers.enumerated() {
-        let last = i == buffers.count - 1
-        let next = slots[Int(index)].link
-        let d = layout.descriptor(index)
-        var flags: DescriptorFlags = buffer.isWritable ? .write : []
-        if !last { flags.insert(.next) }
-        try ring.store(buffer.address, at: d, order: byteOrder)
-        try ring.store(buffer.length, at: d + VringLayout.descriptorLength, order: byteOrder)
-        try ring.store(flags.rawValue, at: d + VringLayout.descriptorFlags, order: byteOrder)
-        try ring.store(last ? 0 : next, at: d + VringLayout.descriptorNext, order: byteOrder)
-        total += UInt64(buffer.length)
-        if !last { index = next }
-      }
-    } catch {
-      throw broke(error)
+    for (i, buffer) in buffers.enumerated() {
+      let last = i == buffers.count - 1
+      let next = slots[Int(index)].link
+      var flags: DescriptorFlags = buffer.isWritable ? .write : []
+      if !last { flags.insert(.next) }
+      view.setDescriptor(index, address: buffer.address, length: buffer.length,
+                         flags: flags.rawValue, next: last ? 0 : next)
+      total += UInt64(buffer.length)
+      if !last { index = next }
     }
     freeHead = slots[Int(index)].link
     _freeCount -= buffers.count
     slots[Int(head)].chainLength = UInt16(buffers.count)
     slots[Int(head)].bytes = total
     slots[Int(head)].token = token
-    try publish(head)
+    publish(head)
     return head
   }
 
   /// Writes the avail slot, then release-stores the index (the slot is visible first).
   @inlinable @inline(__always)
-  mutating func publish(_ head: UInt16) throws(VirtioError) {
-    do {
-      try ring.store(head, at: layout.availRing(availShadow), order: byteOrder)
-      availShadow &+= 1
-      try ring.storeRelease(availShadow, at: layout.availIndex, order: byteOrder)
-    } catch {
-      throw broke(error)
-    }
+  mutating func publish(_ head: UInt16) {
+    view.setAvailRing(availShadow, head)
+    availShadow &+= 1
+    view.storeAvailIndex(availShadow)
     _inFlight &+= 1
     if added != .max { added &+= 1 }  // saturate: a saturated count always kicks
   }
@@ -214,24 +211,18 @@ public struct VirtqueueDriver: Sendable {
   /// Linux: `virtqueue_get_buf_ctx_split`, with every field checked.
   @inlinable @inline(__always)
   public mutating func reclaim() throws(VirtioError) -> UsedBuffer? {
-    if let brokenError { throw brokenError }
-    let usedIndex: UInt16
-    let id: UInt32
-    let length: UInt32
-    do {
-      // used.idx is device-owned: acquire, so the element below is the one it published.
-      usedIndex = try ring.loadAcquire(UInt16.self, at: layout.usedIndex, order: byteOrder)
+    if broken { throw brokenError! }
+    if lastUsed == usedSeen {
+      // used.idx is device-owned: acquire, so the elements up to it are the ones it published.
+      let usedIndex = view.loadUsedIndex()
       if usedIndex == lastUsed { return nil }
-      let slot = layout.usedRing(lastUsed)
-      id = try ring.load(UInt32.self, at: slot, order: byteOrder)
-      length = try ring.load(UInt32.self, at: slot &+ 4, order: byteOrder)
-    } catch {
-      throw broke(error)
+      guard Int(usedIndex &- lastUsed) <= _inFlight else {
+        throw usedIndexRanAhead(usedIndex)
+      }
+      usedSeen = usedIndex
     }
-    guard Int(usedIndex &- lastUsed) <= inFlight else {
-      throw usedIndexRanAhead(usedIndex)
-    }
-    guard id < UInt32(layout.count) else { throw usedIDOutOfRange(id) }
+    let (id, length) = view.usedElement(lastUsed)
+    guard id < UInt32(truncatingIfNeeded: layout.count) else { throw usedIDOutOfRange(id) }
     let h = Int(id)
     let slot = slots[h]
     let n = slot.chainLength
@@ -278,9 +269,7 @@ public struct VirtqueueDriver: Sendable {
 
   /// True when the device has returned a chain not yet reclaimed. Linux: `more_used_split`.
   public func hasUsed() -> Bool {
-    guard brokenError == nil else { return false }
-    let index = try? ring.loadAcquire(UInt16.self, at: layout.usedIndex, order: byteOrder)
-    return index.map { $0 != lastUsed } ?? false
+    !broken && view.loadUsedIndex() != lastUsed
   }
 
   /// Forgets every chain in flight and returns their tokens, for a reset after the device
@@ -294,6 +283,7 @@ public struct VirtqueueDriver: Sendable {
     freeHead = 0
     _freeCount = layout.count
     _inFlight = 0
+    usedSeen = lastUsed
     return detached
   }
 }

@@ -34,6 +34,8 @@ extension Bench {
       print("echo 32 B           \(ns(result.echo_ns_32))   (target ≤ 250)")
       print("echo 496 B          \(ns(result.echo_ns_496))   (target ≤ 250)")
       print("zero-copy 496 B     \(ns(result.zerocopy_oneway_ns_496))")
+      print("one-way 32 B, locks unbiased  \(ns(result.oneway_ns_32_unbiased))   (another thread used the buses)")
+      print("echo 32 B, locks unbiased     \(ns(result.echo_ns_32_unbiased))")
       print("floor 32 B          \(ns(result.floor_ns_32))   (copy in, publish, read back)")
       print("allocations/msg     \(result.allocations_per_message.map { String(format2: $0) } ?? "n/a")"
               + "   (counter verified: \(result.allocation_counter_verified == true ? "yes" : "no"))")

@@ -5,6 +5,7 @@ import RPMsg
 import RPMsgDrivers
 import Remoteproc
 import RemoteprocEmulated
+import RemoteprocHost
 import RemoteprocVirtio
 import SharedMemory
 import Synchronization
@@ -57,17 +58,18 @@ final class RunSession: Sendable {
       machine = inferred
     }
     let platform: EmulatedPlatform
-    do { platform = try EmulatedPlatform(machine: machine) } catch {
-      throw RunFailure(message: "cannot create the \(machine.name) core: \(error)")
+    do { platform = try PlatformFactory.emulated(machine) } catch {
+      throw RunFailure(message: error.message)
     }
     let (received, sink) = AsyncStream.makeStream(of: [UInt8].self)
     let tty = RPMsgTTYDriver()
+    let registry = RemoteprocRegistry()
     let drivers = RemoteprocVirtioDrivers(
       newBus: { _, _, bus in bus.register(tty) },
-      serialReceive: { _, _, bytes in sink.yield(bytes) })
+      serialReceive: { _, _, bytes in sink.yield(bytes) },
+      events: registry.events)
     var options = RemoteProcessor.Options()
     options.legacyZeroVringAddress = legacyVringAddress
-    let registry = RemoteprocRegistry()
     let processor = await registry.add(
       name: machine.name, firmware: url.lastPathComponent, platform: platform,
       firmwareStore: FirmwareStore(directories: [url.deletingLastPathComponent().path]), drivers: drivers,

@@ -54,6 +54,31 @@ import Testing
     #expect(pair.remote.endpointCount == 1)
   }
 
+  @Test func replyAnswersTheSourceFromTheReceivingEndpoint() throws {
+    let pair = try startedPair()
+    let seen = Collector<Bool>()
+    let echo = try pair.remote.createEndpoint(address: EndpointAddress(0x400)) { m in
+      seen.append(m.endpoint.address == m.destination)
+      m.withPayload { payload in
+        do throws(RPMsgError) { try m.reply(payload) } catch { Issue.record("\(error)") }
+      }
+    }
+    let got = Collector<[UInt32]>()
+    let client = try pair.host.createEndpoint(destination: echo.address) { m in
+      got.append([m.source.rawValue, m.destination.rawValue] + m.payload.map(UInt32.init))
+    }
+    let other = try pair.host.createEndpoint(destination: echo.address) { m in
+      got.append([m.source.rawValue, m.destination.rawValue] + m.payload.map(UInt32.init))
+    }
+    try client.trySend([7, 8])
+    try other.trySend([9])
+    try client.trySend([])
+    #expect(got.all == [[0x400, client.address.rawValue, 7, 8],
+                        [0x400, other.address.rawValue, 9],
+                        [0x400, client.address.rawValue]])
+    #expect(seen.all == [true, true, true])
+  }
+
   @Test func sendVariantsCarryTheRightAddresses() throws {
     let pair = try startedPair()
     let got = Collector<[UInt32]>()

@@ -40,8 +40,15 @@ struct EmulatedPlatformTests {
     let hello = "crashy on \(machine.name == "mips32be" ? "mips32" : machine.name): ready"
     try await eventually("the trace") { try await processor.traceText(0).contains(hello) }
     for round in 1...5 {
-      // Kicking notify id 30 makes crashy store to unmapped memory.
-      platform.kick(notifyID: 30)
+      // Kicking notify id 30 makes crashy store to unmapped memory. The trace of the previous
+      // run may still say "ready" before the restarted firmware listens, so a kick can land
+      // too early: ring again until the crash is counted.
+      await eventually("crash \(round)") {
+        if await processor.crashCount >= round { return true }
+        platform.kick(notifyID: 30)
+        try? await Task.sleep(for: .milliseconds(20))
+        return await processor.crashCount >= round
+      }
       await eventually("recovery \(round)") {
         let crashes = await processor.crashCount
         let state = await processor.state

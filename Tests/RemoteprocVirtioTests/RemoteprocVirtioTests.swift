@@ -59,8 +59,10 @@ import Virtio
     let platform = try TestPlatform()
     platform.setProgram(Self.echoFirmware(image: image))
     let sample = RPMsgClientSampleDriver()
-    let drivers = RemoteprocVirtioDrivers(newBus: { _, _, bus in bus.register(sample) })
     let registry = RemoteprocRegistry()
+    var events = registry.events.subscribe().makeAsyncIterator()
+    let drivers = RemoteprocVirtioDrivers(
+      newBus: { _, _, bus in bus.register(sample) }, events: registry.events)
     let processor = await registry.add(
       name: "test-core", firmware: "fw.elf", platform: platform,
       firmwareStore: FirmwareStore(directories: [directory.path]), drivers: drivers
@@ -76,9 +78,24 @@ import Virtio
     #expect(bus.negotiatedFeatures == [.rpmsgNameService, .eventIndex])
     #expect(bus.transportError == nil)
 
+    // The bus's channel observer reached the core's events.
+    func nextChannelEvent() async -> RemoteprocEvent? {
+      while let event = await events.next() {
+        switch event {
+        case .channelAdded, .channelRemoved: return event
+        default: continue
+        }
+      }
+      return nil
+    }
+    #expect(await nextChannelEvent() == .channelAdded(
+      processor: name, name: "rpmsg-client-sample", source: 1024, destination: 0x400))
+
     try await processor.shutdown()
     #expect(!bus.isRunning)
     #expect(bus.channels.isEmpty)
+    #expect(await nextChannelEvent() == .channelRemoved(
+      processor: name, name: "rpmsg-client-sample", source: 1024, destination: 0x400))
 
     try await processor.boot()
     let second = await reports.next()

@@ -104,3 +104,41 @@ import Testing
     #expect(try region.load(UInt32.self, at: 16, order: .host) == 1)
   }
 }
+
+@Suite struct RecordViewTests {
+  let region = try! SharedMapping.anonymous(count: 4096).region
+
+  @Test(arguments: ByteOrder.allCases)
+  func fieldsRoundTripAndLieWhereTheRegionAccessorsPutThem(order: ByteOrder) throws {
+    try region.withRecord(at: 100, count: 16, order: order) { r in
+      r.store(UInt32(0x1122_3344), at: 0)
+      r.store(UInt16(0xBEEF), at: 12)
+      r.store(UInt64(0x0102_0304_0506_0708), at: 4)  // unaligned is fine
+    }
+    #expect(try region.load(UInt32.self, at: 100, order: order) == 0x1122_3344)
+    #expect(try region.load(UInt16.self, at: 112, order: order) == 0xBEEF)
+    let (a, b, c) = try region.withRecord(at: 100, count: 16, order: order) { r in
+      (r.load(UInt32.self, at: 0), r.load(UInt64.self, at: 4), r.load(UInt16.self, at: 12))
+    }
+    #expect(a == 0x1122_3344 && b == 0x0102_0304_0506_0708 && c == 0xBEEF)
+  }
+
+  @Test(arguments: [(-1, 16), (4081, 16), (0, 4097), (Int.max, 1), (8, -1)])
+  func aRecordOutsideTheRegionThrowsBeforeAnyAccess(offset: Int, count: Int) {
+    #expect(throws: SharedMemoryError.self) {
+      try region.withRecord(at: offset, count: count, order: .little) { _ in
+        Issue.record("body ran")
+      }
+    }
+  }
+
+  @Test func aFieldOutsideTheRecordTraps() async {
+    await #expect(processExitsWith: .failure) {
+      let region = try! SharedMapping.anonymous(count: 4096).region
+      let field = Int(CommandLine.arguments.count) + 12  // not a constant: checked at run time
+      try! region.withRecord(at: 0, count: 16, order: .little) { r in
+        r.store(UInt64(1), at: field)  // [13+, +8) is past the 16 bytes
+      }
+    }
+  }
+}

@@ -12,6 +12,8 @@ struct CaseInvertingFirmware {
   var outgoing: VirtqueueDevice
   var incoming: VirtqueueDevice
   let map: DeviceAddressMap
+  /// Bytes sent back to the host so far.
+  var echoed = 0
 
   init(resource: VirtioDeviceEntry, map: DeviceAddressMap) throws {
     let rings = try VirtioDeviceHandshake(resource: resource).vrings(addressMap: map)
@@ -36,6 +38,7 @@ struct CaseInvertingFirmware {
         }
         try outRegion.write(bytes, at: 0)
         try outgoing.returnUsed(head: output.head, length: UInt32(n))
+        echoed += n
       }
       try incoming.returnUsed(head: input.head, length: input.first.length)
     }
@@ -123,10 +126,11 @@ final class Kicks: Sendable {
     var input = port.input.makeAsyncIterator()
     while got.count < 100 {
       try await Task.sleep(for: .milliseconds(1))
+      // Wait only for what the firmware echoed this round: the writer task may not have
+      // written anything yet (on a busy machine), and then nothing would ever arrive.
       if try firmware.interrupt() { port.handleKick() }
-      while got.count < 100, let chunk = await input.next() {
+      while got.count < firmware.echoed, let chunk = await input.next() {
         got += chunk
-        if got.count % 64 == 0 || got.count == 100 { break }
       }
     }
     try await writer.value

@@ -32,12 +32,18 @@ static inline uint32_t rproc_exchange_u32(void *p, uint32_t v) {
 static inline uint32_t rproc_fetch_add_u32(void *p, uint32_t v) {
   return __atomic_fetch_add((uint32_t *)p, v, __ATOMIC_ACQ_REL);
 }
+/** Sequentially consistent: a doorbell's OR is ordered before the ringer's later loads. */
+static inline uint32_t rproc_fetch_or_u32(void *p, uint32_t v) {
+  return __atomic_fetch_or((uint32_t *)p, v, __ATOMIC_SEQ_CST);
+}
 static inline _Bool rproc_compare_exchange_u32(void *p, uint32_t expected, uint32_t desired) {
   return __atomic_compare_exchange_n((uint32_t *)p, &expected, desired, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE);
 }
 /** A full fence: orders earlier stores before later loads (Linux: virtio_mb). */
 static inline void rproc_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+/** A compiler-only barrier: no memory access moves across it (no instruction emitted). */
+static inline void rproc_compiler_barrier(void) { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
 /** A CPU hint for spin loops. */
 static inline void rproc_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -55,6 +61,16 @@ static inline void rproc_cpu_relax(void) {
 int rproc_futex_wait(const void *word, uint32_t expected, int64_t timeout_ns);
 /** futex(FUTEX_WAKE): wakes up to `count` waiters. Returns the number woken or -errno. */
 int rproc_futex_wake(const void *word, int32_t count);
+/**
+ * membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED): lets this process use
+ * rproc_membarrier. Returns 0, or -errno (ENOSYS, EINVAL: not supported).
+ */
+int rproc_membarrier_register(void);
+/**
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED): when it returns, every thread of this
+ * process that was running has executed a full memory barrier. Returns 0 or -errno.
+ */
+int rproc_membarrier(void);
 /** memfd_create(name, MFD_CLOEXEC?). Returns the descriptor or -errno. */
 int rproc_memfd_create(const char *name, int close_on_exec);
 

@@ -72,4 +72,26 @@ crash_misaligned:
 crash_invalid_instruction:
     udf   #0
     bx    lr
+#elif defined(__x86_64__)
+    .text
+    .globl crash_load
+crash_load:
+    movl  %edi, %edi            /* the uint32_t address, zero-extended */
+    movl  (%rdi), %eax
+    ret
+    .globl crash_store
+crash_store:
+    movl  %edi, %edi
+    movl  $0, (%rdi)
+    ret
+    .globl crash_misaligned
+crash_misaligned:
+    movl  %edi, %edi
+    movaps (%rdi), %xmm0        /* #GP unless 16-byte aligned: SIGSEGV */
+    ret
+    .globl crash_invalid_instruction
+crash_invalid_instruction:
+    ud2                         /* SIGILL */
+    ret
+    .section .note.GNU-stack,"",@progbits
 #endif

@@ -5,6 +5,10 @@
  * "crashy: <command> at 0x<pc>" to the trace, where pc is the faulting instruction (for
  * bad-fetch, the target address; for hang and abort, 0).
  *   invalid-instruction  bad-load  bad-store  misaligned  bad-fetch  hang  abort
+ * On the native machine "exit" ends the process (status 3)
+ * and "ignore-term" makes it ignore SIGTERM (so a stop needs SIGKILL); built with
+ * CRASHY_NEVER_READY it never starts at all (it blocks before the SDK's start-up, so it never
+ * acknowledges its host).
  * A kick for notify id 30 (no vring has it) runs "bad-store": a crash a host can cause with no
  * virtio driver at all, for recovery tests of the remoteproc core alone.
  * Three more commands write garbage into the ring the host reads back (the to-host vring of
@@ -34,7 +38,17 @@ RPROC_RESOURCE_TABLE volatile struct table rproc_table = {
 };
 
 /* Addresses with nothing behind them on each machine. */
-#if defined(__mips__)
+#if defined(RPROC_NATIVE)
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+#define BAD_ADDRESS 0x30000000u /* nothing is mapped there in a Linux process */
+#if defined(CRASHY_NEVER_READY)
+__attribute__((constructor(101))) static void never_ready(void) {
+  for (;;) pause();
+}
+#endif
+#elif defined(__mips__)
 #define BAD_ADDRESS 0x90000000u /* kseg0 → physical 0x10000000 */
 #else
 #define BAD_ADDRESS 0x30000000u
@@ -110,6 +124,15 @@ static int run_command(const char *text, uint32_t len) {
   } else if (!rproc_strncmp(command, "abort", 24)) {
     say(command, 0);
     rproc_abort(ABORT_CODE);
+#if defined(RPROC_NATIVE)
+  } else if (!rproc_strncmp(command, "exit", 24)) {
+    say(command, 0);
+    exit(3);
+  } else if (!rproc_strncmp(command, "ignore-term", 24)) {
+    signal(SIGTERM, SIG_IGN);
+    rproc_trace_puts("crashy: ignoring SIGTERM\n");
+    return 1;
+#endif
   } else {
     return 0;
   }

@@ -21,6 +21,7 @@ void rproc_copy_name(char *dst, const char *src, size_t size) {
   for (; i < size; i++) dst[i] = 0;
 }
 
+#if !defined(RPROC_NATIVE) /* the C library provides them to a native process */
 void *memcpy(void *dst, const void *src, size_t n) {
   rproc_copy(dst, src, n);
   return dst;
@@ -48,3 +49,4 @@ int memcmp(const void *a, const void *b, size_t n) {
   for (; n; n--, x++, y++) if (*x != *y) return *x - *y;
   return 0;
 }
+#endif

@@ -1,5 +1,8 @@
-/* platform.c: mailbox, kicks, idling and aborting on the emulated machines. */
+/* platform.c: mailbox, kicks, idling and aborting on the emulated machines (the native
+   machine's are in arch/native/start.c). */
 #include "rproc/platform.h"
+
+#if !defined(RPROC_NATIVE)
 
 #include "rproc/machine.h"
 
@@ -127,3 +130,8 @@ void rproc_abort(uint32_t code) {
   for (;;) {
   }
 }
+
+/* rproc_notify_host, rproc_platform_generation, _watch and _arm are inline here (platform.h,
+   vring.h). */
+
+#endif /* !RPROC_NATIVE */

@@ -17,6 +17,7 @@ void rproc_rpmsg_init(struct rproc_rpmsg *bus, volatile struct rproc_fw_rsc_vdev
   memset(bus, 0, sizeof *bus);
   bus->vdev = vdev;
   bus->next_addr = RPROC_RPMSG_RESERVED_ADDRESSES;
+  bus->generation = rproc_platform_generation();
 }
 
 static struct rproc_rpmsg static_bus;
@@ -58,6 +59,12 @@ int rproc_rpmsg_ready(const struct rproc_rpmsg *bus) { return bus->ready; }
 
 /* Sets the rings up after DRIVER_OK; forgets them when the host resets the device. */
 static int bring_up(struct rproc_rpmsg *bus) {
+  uint32_t generation = rproc_platform_generation();
+  if (generation != bus->generation) { /* a new host: its handshake starts from status 0 */
+    bus->generation = generation;
+    bus->ready = 0;
+    bus->failed = 0;
+  }
   uint8_t status = bus->vdev->status;
   if (!(status & RPROC_VIRTIO_STATUS_DRIVER_OK)) {
     if (bus->ready) rproc_trace_puts("rpmsg: host reset the device\n");
@@ -77,6 +84,8 @@ static int bring_up(struct rproc_rpmsg *bus) {
     return 0;
   }
   bus->ready = 1;
+  rproc_platform_watch(&bus->from_host);
+  rproc_vring_disable_kicks(&bus->to_host); /* buffers to send into: asked for only when out */
   rproc_trace_printf("rpmsg: up, features 0x%x, %u buffers each way\n", features(bus),
                      bus->to_host.num);
   for (uint32_t i = 0; i < bus->endpoint_count; i++) announce(bus, bus->endpoints[i]);
@@ -88,11 +97,12 @@ int rproc_rpmsg_poll(struct rproc_rpmsg *bus) {
   int delivered = 0;
   uint16_t since = rproc_vring_used_index(&bus->from_host);
   struct rproc_vring_buffer buffer;
+  rproc_vring_disable_kicks(&bus->from_host); /* no kicks while taking what is there */
   for (;;) {
-    int taken = rproc_vring_take(&bus->from_host, &buffer);
+    int taken = rproc_vring_take_or_arm(&bus->from_host, &buffer);
     if (taken == RPROC_VRING_EBADDESC) continue;
     if (taken < 0) return taken;
-    if (taken == 0) break;
+    if (taken == 0) break; /* drained, kicks asked for */
     const struct rpmsg_header *header = buffer.data;
     if (buffer.len < RPROC_RPMSG_HDR_SIZE || header->len > buffer.len - RPROC_RPMSG_HDR_SIZE) {
       rproc_trace_printf("rpmsg: dropped a message of %u bytes in a %u-byte buffer\n",
@@ -116,7 +126,7 @@ int rproc_rpmsg_poll(struct rproc_rpmsg *bus) {
 
 int rproc_rpmsg_try_send(struct rproc_rpmsg *bus, uint32_t src, uint32_t dst,
                          const void *data, uint32_t len) {
-  if (!bus->ready) return -19;
+  if (!bus->ready || bus->generation != rproc_platform_generation()) return -19;
   if (len > RPROC_RPMSG_MTU) return -90;
   struct rproc_vring_buffer buffer;
   int taken;
@@ -145,8 +155,11 @@ int rproc_rpmsg_send(struct rproc_rpmsg *bus, uint32_t src, uint32_t dst, const 
   for (;;) {
     int result = rproc_rpmsg_try_send(bus, src, dst, data, len);
     if (result != -11) return result;
-    rproc_wait_for_kick();
-    rproc_kicks_take();
+    if (!rproc_vring_enable_kicks(&bus->to_host)) { /* none came back meanwhile: sleep */
+      rproc_wait_for_kick();
+      rproc_kicks_take();
+    }
+    rproc_vring_disable_kicks(&bus->to_host);
     if (!(bus->vdev->status & RPROC_VIRTIO_STATUS_DRIVER_OK)) return -19;
   }
 }

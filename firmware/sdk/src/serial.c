@@ -11,11 +11,18 @@ void rproc_serial_init(struct rproc_serial *port, volatile struct rproc_fw_rsc_v
   memset(port, 0, sizeof *port);
   port->vdev = vdev;
   port->handler = handler;
+  port->generation = rproc_platform_generation();
 }
 
 int rproc_serial_ready(const struct rproc_serial *port) { return port->ready; }
 
 int rproc_serial_bring_up(struct rproc_serial *port) {
+  uint32_t generation = rproc_platform_generation();
+  if (generation != port->generation) { /* a new host */
+    port->generation = generation;
+    port->ready = 0;
+    port->failed = 0;
+  }
   if (!(port->vdev->status & RPROC_VIRTIO_STATUS_DRIVER_OK)) {
     if (port->ready) rproc_trace_puts("serial: host reset the port\n");
     port->ready = 0;
@@ -34,6 +41,8 @@ int rproc_serial_bring_up(struct rproc_serial *port) {
     return 0;
   }
   port->ready = 1;
+  rproc_platform_watch(&port->from_host);
+  rproc_vring_disable_kicks(&port->to_host); /* asked for only when out of buffers */
   rproc_trace_printf("serial: up, %u buffers each way\n", port->to_host.num);
   return 1;
 }
@@ -47,14 +56,17 @@ int rproc_serial_write_slow(struct rproc_serial *port, const void *data, uint32_
   const uint8_t *bytes = data;
   if (!transform) transform = rproc_copy;
   do {
-    if (!port->ready) return -19;
+    if (!port->ready || port->generation != rproc_platform_generation()) return -19;
     struct rproc_vring_buffer buffer;
     int taken = rproc_vring_take(&port->to_host, &buffer);
     if (taken == RPROC_VRING_EBADDESC) continue;
     if (taken < 0) return taken;
     if (taken == 0) {
-      rproc_wait_for_kick();
-      rproc_kicks_take();
+      if (!rproc_vring_enable_kicks(&port->to_host)) {
+        rproc_wait_for_kick();
+        rproc_kicks_take();
+      }
+      rproc_vring_disable_kicks(&port->to_host);
       if (!(port->vdev->status & RPROC_VIRTIO_STATUS_DRIVER_OK)) return -19;
       continue;
     }

@@ -9,6 +9,11 @@ static uint32_t trace_size;
 static uint32_t trace_at;
 
 void rproc_trace_init(char *buffer, uint32_t size) {
+#if defined(RPROC_NATIVE)
+  /* The table's trace entry points at the trace area (RPROC_TRACE_RSC), not at `buffer`. */
+  buffer = rproc_da_ptr(RPROC_NATIVE_TRACE_DA);
+  if (size > RPROC_NATIVE_TRACE_SIZE) size = RPROC_NATIVE_TRACE_SIZE;
+#endif
   trace_buffer = buffer;
   trace_size = size;
   rproc_trace_clear();

@@ -41,8 +41,9 @@ int rproc_vring_init(struct rproc_vring *ring, volatile struct rproc_fw_rsc_vdev
   /* Start where the host's indices are (zero after a fresh handshake); used.idx stays as
      the host left it and is the firmware's copy from now on. */
   ring->last_avail = 0;
-  ring->used[0] = 0; /* never suppress kicks: the firmware sleeps until one comes */
+  ring->used[0] = 0; /* kicks on (rproc_vring_disable_kicks turns them off) */
   if (ring->event_idx) *ring->avail_event = ring->last_avail;
+  rproc_mb(); /* the kick requests before any re-check (rproc_vring_enable_kicks relies on it) */
   ring->broken = 0;
   return 0;
 }
@@ -69,6 +70,7 @@ int rproc_vring_bad_desc(struct rproc_vring *ring, uint16_t head) {
   uint64_t addr = d->addr;
   rproc_trace_printf("vring %u: descriptor %u (0x%08x, %u bytes, flags %u) refused\n",
                      ring->notifyid, head, (uint32_t)addr, d->len, d->flags);
-  rproc_vring_put(ring, head, 0);
+  /* Decided here, so no caller's later decision has to cover this put (rproc_vring_put). */
+  rproc_vring_notify(ring, rproc_vring_put(ring, head, 0));
   return RPROC_VRING_EBADDESC;
 }

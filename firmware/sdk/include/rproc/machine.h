@@ -8,7 +8,29 @@
 
 #include <stdint.h>
 
-#if defined(__mips__)
+#if defined(RPROC_NATIVE)
+/* A native Linux process under the process platform (docs/process-platform.md): device
+   addresses are offsets in the shared memfd from RPROC_NATIVE_DA_BASE, which the start-up
+   code (arch/native/start.c) mapped at rproc_native_memory. */
+#include "remoteproc_native.h"
+#define RPROC_MACHINE_NAME "native"
+extern uint8_t *rproc_native_memory;
+extern uint32_t rproc_native_size;
+static inline int rproc_da_ok(uint32_t da, uint32_t len) {
+  return da >= RPROC_NATIVE_DA_BASE && da - RPROC_NATIVE_DA_BASE < rproc_native_size &&
+         len <= rproc_native_size - (da - RPROC_NATIVE_DA_BASE);
+}
+static inline void *rproc_da_ptr(uint32_t da) {
+  return rproc_native_memory + (da - RPROC_NATIVE_DA_BASE);
+}
+#define rproc_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+/* Store-store and load-load order are the C11 release and acquire fences (no instruction on
+   x86; only the store-load order of rproc_mb needs one), so a ring update does not wait
+   for its cache lines to arrive. */
+#define rproc_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define rproc_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+
+#elif defined(__mips__)
 #define RPROC_MACHINE_NAME "mips32"
 /* Mailbox page at physical 0x1F000000, used uncached through kseg1. */
 #define RPROC_MBOX_BASE 0xBF000000u
@@ -53,8 +75,13 @@ static inline void *rproc_da_ptr(uint32_t da) { return (void *)(uintptr_t)da; }
 #define rproc_mb() __asm__ volatile("dmb" ::: "memory")
 
 #else
-#error "unknown machine: build for mips, riscv32 or thumbv7em"
+#error "unknown machine: build for mips, riscv32 or thumbv7em, or the host with RPROC_NATIVE"
 #endif
+
+#if !defined(RPROC_NATIVE)
+/* The emulated machines order everything with their one barrier. */
+#define rproc_wmb() rproc_mb()
+#define rproc_rmb() rproc_mb()
 
 /* Mailbox registers (32-bit). */
 #define RPROC_MBOX_DOORBELL 0x00u /* W: remote→host kick, value = notify id */
@@ -68,5 +95,6 @@ static inline void *rproc_da_ptr(uint32_t da) { return (void *)(uintptr_t)da; }
 static inline volatile uint32_t *rproc_mbox(uint32_t offset) {
   return (volatile uint32_t *)(uintptr_t)(RPROC_MBOX_BASE + offset);
 }
+#endif
 
 #endif

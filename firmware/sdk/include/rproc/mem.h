@@ -11,6 +11,10 @@
 
 #include "compiler.h"
 
+/* A 32-bit word that may alias any object: the inline copies move bytes of any type, and the
+   native machine builds with strict aliasing. */
+typedef uint32_t __attribute__((may_alias)) rproc_word;
+
 RPROC_INLINE int rproc_aligned4(const void *a, const void *b) {
   return (((uintptr_t)a | (uintptr_t)b) & 3u) == 0;
 }
@@ -20,7 +24,7 @@ RPROC_INLINE void rproc_copy(void *dst, const void *src, size_t n) {
   uint8_t *d = dst;
   const uint8_t *s = src;
   if (rproc_aligned4(d, s)) {
-    for (; n >= 4; n -= 4, d += 4, s += 4) *(uint32_t *)d = *(const uint32_t *)s;
+    for (; n >= 4; n -= 4, d += 4, s += 4) *(rproc_word *)d = *(const rproc_word *)s;
   }
   while (n--) *d++ = *s++;
 }
@@ -42,7 +46,7 @@ RPROC_INLINE void rproc_copy_invert_case(void *dst, const void *src, size_t n) {
   const uint8_t *s = src;
   if (rproc_aligned4(d, s)) {
     for (; n >= 4; n -= 4, d += 4, s += 4)
-      *(uint32_t *)d = rproc_invert_case_word(*(const uint32_t *)s);
+      *(rproc_word *)d = rproc_invert_case_word(*(const rproc_word *)s);
   }
   for (; n; n--) {
     uint8_t c = *s++;
@@ -55,10 +59,15 @@ int rproc_strncmp(const char *a, const char *b, size_t n);
 /* Copies a NUL-terminated name into a fixed field of `size` bytes, NUL-padded. */
 void rproc_copy_name(char *dst, const char *src, size_t size);
 
-/* The freestanding compiler may call these for struct copies and initializers. */
+/* The freestanding compiler may call these for struct copies and initializers (the C
+   library's on the native machine). */
+#if defined(RPROC_NATIVE)
+#include <string.h>
+#else
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
+#endif
 
 #endif

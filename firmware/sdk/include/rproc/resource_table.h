@@ -51,11 +51,24 @@ struct RPROC_PACKED rproc_rsc_trace {
   uint32_t type;
   struct rproc_fw_rsc_trace trace;
 };
+#if defined(RPROC_NATIVE)
+/* A native firmware's trace buffer is the trace area of the shared memory (its address is not
+   a 32-bit constant): `buffer` is not used, and rproc_trace_init writes to the area. */
+#include "remoteproc_native.h"
+#define RPROC_TRACE_RSC(buffer, size, trace_name)                                          \
+  {                                                                                        \
+    .type = RPROC_RSC_TRACE,                                                               \
+    .trace = {.da = RPROC_NATIVE_TRACE_DA,                                                 \
+              .len = (size) < RPROC_NATIVE_TRACE_SIZE ? (size) : RPROC_NATIVE_TRACE_SIZE,  \
+              .reserved = 0, .name = trace_name},                                          \
+  }
+#else
 #define RPROC_TRACE_RSC(buffer, size, trace_name)                                          \
   {                                                                                        \
     .type = RPROC_RSC_TRACE,                                                               \
     .trace = {.da = RPROC_DA(buffer), .len = (size), .reserved = 0, .name = trace_name},   \
   }
+#endif
 
 struct RPROC_PACKED rproc_rsc_carveout {
   uint32_t type;

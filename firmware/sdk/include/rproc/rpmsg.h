@@ -39,6 +39,7 @@ struct rproc_rpmsg {
   struct rproc_rpmsg_endpoint *endpoints[RPROC_RPMSG_MAX_ENDPOINTS];
   uint32_t endpoint_count;
   uint32_t next_addr;
+  uint32_t generation; /* rproc_platform_generation() the rings belong to */
   uint8_t ready;
   uint8_t failed;
 };

@@ -28,6 +28,7 @@ struct rproc_serial {
   struct rproc_vring to_host;   /* vq 0 */
   struct rproc_vring from_host; /* vq 1 */
   rproc_serial_handler handler;
+  uint32_t generation; /* rproc_platform_generation() the rings belong to */
   uint8_t ready;
   uint8_t failed;
 };
@@ -39,27 +40,30 @@ void rproc_serial_init(struct rproc_serial *port, volatile struct rproc_fw_rsc_v
 int rproc_serial_poll(struct rproc_serial *port);
 int rproc_serial_ready(const struct rproc_serial *port);
 
-/* Out of line: (re)brings the port up; 1 when it is ready. */
+/* Out of line: (re)brings the port up (afresh for a new host); 1 when it is ready. */
 int rproc_serial_bring_up(struct rproc_serial *port);
 
 /* rproc_serial_poll with the handler as an argument (may be NULL: buffers are dropped). */
 RPROC_INLINE int rproc_serial_poll_with(struct rproc_serial *port,
                                          rproc_serial_handler handler) {
-  if (!port->ready || !(port->vdev->status & RPROC_VIRTIO_STATUS_DRIVER_OK))
+  if (!port->ready || port->generation != rproc_platform_generation() ||
+      !(port->vdev->status & RPROC_VIRTIO_STATUS_DRIVER_OK))
     if (!rproc_serial_bring_up(port)) return 0;
+  struct rproc_vring *ring = &port->from_host;
   int handled = 0;
-  uint16_t since = rproc_vring_used_index(&port->from_host);
+  uint16_t since = rproc_vring_used_index(ring);
   struct rproc_vring_buffer buffer;
+  rproc_vring_disable_kicks(ring); /* no kicks while taking what is there */
   for (;;) {
-    int taken = rproc_vring_take(&port->from_host, &buffer);
+    int taken = rproc_vring_take_or_arm(ring, &buffer);
     if (taken == RPROC_VRING_EBADDESC) continue;
     if (taken < 0) return taken;
     if (taken == 0) break;
     if (handler) handler(port, buffer.data, buffer.len);
-    rproc_vring_put(&port->from_host, buffer.head, 0);
+    rproc_vring_put(ring, buffer.head, 0);
     handled++;
   }
-  rproc_vring_notify(&port->from_host, since);
+  rproc_vring_notify(ring, since);
   return handled;
 }
 
@@ -74,7 +78,7 @@ int rproc_serial_write_slow(struct rproc_serial *port, const void *data, uint32_
 RPROC_INLINE int rproc_serial_write(struct rproc_serial *port, const void *data, uint32_t len,
                                     void (*transform)(void *, const void *, __SIZE_TYPE__)) {
   if (!transform) transform = rproc_copy;
-  if (!port->ready) return -19;
+  if (!port->ready || port->generation != rproc_platform_generation()) return -19;
   struct rproc_vring_buffer buffer;
   int taken = rproc_vring_take(&port->to_host, &buffer);
   if (taken != 1) {
