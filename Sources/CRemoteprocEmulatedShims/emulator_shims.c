@@ -6,7 +6,9 @@
  * Facts about Unicorn 2.0.1 this file relies on (measured on this machine, see DESIGN §5):
  * - `wait` (MIPS) and `wfi` (RISC-V, Arm) end uc_emu_start with UC_ERR_OK and the PC after
  *   the instruction.
- * - uc_emu_stop from a UC_HOOK_BLOCK hook stops before that block runs: the PC is the block.
+ * - uc_emu_stop from a UC_HOOK_BLOCK hook stops before that block runs, but the PC register
+ *   is then not always the block (blocks chained to each other do not store it; on MIPS it
+ *   can be the previous block's delay slot): resume at the hook's address.
  * - CPU exceptions never reach the guest's own vectors: they go to UC_HOOK_INTR (and the CPU
  *   continues unless the hook stops it). On MIPS the PC seen there is stale; on RISC-V it is
  *   the faulting instruction + 4; on Arm it is the faulting instruction.
@@ -33,6 +35,7 @@
 #define WATCHDOG_CHECK_MASK 0x3FFFu    /* read the clock every 16 Ki blocks */
 #define MIPS_SAVED_REGS 34             /* $1…$31, hi, lo, status (pc kept apart) */
 #define ARM_EXC_RETURN_THREAD_MSP 0xFFFFFFF9u
+#define CODE_PAGES_MAX 64              /* store profiling: executed pages remembered */
 
 enum fault {
   FAULT_NONE = 0,
@@ -58,7 +61,7 @@ struct slot {
 
   /* Owner thread only. */
   uc_engine *uc;
-  uc_hook hooks[5];
+  uc_hook hooks[6];
   int arch;
   int big_endian;
   int line;
@@ -68,10 +71,18 @@ struct slot {
   int64_t idle_spin_ns;
   bool count_instructions;
   bool time_guest;
+  bool count_stores;
+  /* Store profiling: the target pages seen executing (QEMU takes its self-modifying-code
+     slow path for every store to a page that holds translated code). */
+  unsigned page_shift;
+  uint32_t code_pages[CODE_PAGES_MAX];
+  unsigned code_page_count;
+  uint64_t last_code_page;
 
   uint64_t pc;
   bool idle;
   bool preempted;
+  uint64_t preempted_at; /* the block the hook stopped before */
   bool in_handler;
   uint32_t doorbells;
   uint32_t vector;
@@ -286,10 +297,35 @@ static bool deliver_interrupt(struct slot *s) {
 
 /* ----------------------------------------------------------------------- hooks ------- */
 
+static bool is_code_page(const struct slot *s, uint64_t page) {
+  for (unsigned i = 0; i < s->code_page_count; i++)
+    if (s->code_pages[i] == page) return true;
+  return false;
+}
+
+static void remember_code_page(struct slot *s, uint64_t address) {
+  uint64_t page = address >> s->page_shift;
+  if (page == s->last_code_page) return;
+  s->last_code_page = page;
+  if (!is_code_page(s, page) && s->code_page_count < CODE_PAGES_MAX)
+    s->code_pages[s->code_page_count++] = (uint32_t)page;
+}
+
+
+/* Store profiling (off by default: a write hook sends every guest store through a helper). */
+static void on_store(uc_engine *uc, uc_mem_type type, uint64_t address, int size,
+                     int64_t value, void *user) {
+  (void)uc; (void)type; (void)size; (void)value;
+  struct slot *s = user;
+  stat_add(s, RPROC_EMU_STAT_STORES, 1);
+  if (is_code_page(s, address >> s->page_shift)) stat_add(s, RPROC_EMU_STAT_CODE_PAGE_STORES, 1);
+}
+
 static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user) {
   (void)size;
   struct slot *s = user;
   s->last_block = address;
+  if (s->count_stores) remember_code_page(s, address);
   /* Only this thread writes the block counter: a plain increment published with a relaxed
      store (an atomic read-modify-write here costs ~6 ns a block, ~10 % of a round trip). */
   atomic_store_explicit(&s->stats[RPROC_EMU_STAT_BLOCKS],
@@ -311,6 +347,7 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
   }
   if (stop) {
     s->preempted = true;
+    s->preempted_at = address;
     uc_emu_stop(uc);
   }
 }
@@ -513,6 +550,11 @@ int32_t rproc_emu_open(int32_t id, int32_t arch, int32_t big_endian) {
   s->fault = FAULT_NONE;
   s->fault_pc = s->fault_address = s->fault_detail = 0;
   s->watchdog_counter = 0;
+  uint32_t page_size = 4096;
+  uc_ctl_get_page_size(s->uc, &page_size);
+  s->page_shift = (unsigned)__builtin_ctz(page_size ? page_size : 4096);
+  s->code_page_count = 0;
+  s->last_code_page = UINT64_MAX;
   s->busy_since_ns = now_ns();
   atomic_store(&s->pending, 0);
   atomic_store(&s->irq_raised, 0);
@@ -525,7 +567,9 @@ int32_t rproc_emu_open(int32_t id, int32_t arch, int32_t big_endian) {
       (e = rproc_uc_hook_add_invalid_instruction(s->uc, &s->hooks[3],
                                                  on_invalid_instruction, s)) ||
       (s->count_instructions &&
-       (e = rproc_uc_hook_add_code(s->uc, &s->hooks[4], UC_HOOK_CODE, on_instruction, s, 1, 0))))
+       (e = rproc_uc_hook_add_code(s->uc, &s->hooks[4], UC_HOOK_CODE, on_instruction, s, 1, 0))) ||
+      (s->count_stores &&
+       (e = rproc_uc_hook_add_memory(s->uc, &s->hooks[5], UC_HOOK_MEM_WRITE, on_store, s))))
     goto fail;
   return UC_ERR_OK;
 fail:
@@ -565,11 +609,13 @@ void rproc_emu_configure_idle_spin(int32_t id, int64_t spin_ns) {
   if (s) s->idle_spin_ns = spin_ns;
 }
 
-void rproc_emu_configure_profiling(int32_t id, int32_t count_instructions, int32_t time_guest) {
+void rproc_emu_configure_profiling(int32_t id, int32_t count_instructions, int32_t time_guest,
+                                   int32_t count_stores) {
   struct slot *s = get(id);
   if (!s) return;
   s->count_instructions = count_instructions != 0;
   s->time_guest = time_guest != 0;
+  s->count_stores = count_stores != 0;
 }
 
 void rproc_emu_close(int32_t id) {
@@ -688,7 +734,10 @@ int32_t rproc_emu_run(int32_t id) {
     int64_t entered = s->time_guest ? now_ns() : 0;
     uc_err e = uc_emu_start(s->uc, begin, 0 /* ignored: exits mode */, 0, 0);
     if (s->time_guest) stat_add(s, RPROC_EMU_STAT_GUEST_NS, (uint64_t)(now_ns() - entered));
-    s->pc = read32(s, pc_register(s));
+    /* Preempted: resume at the block the hook stopped before. The CPU's PC register is not
+       always that block: QEMU does not store the PC when one block jumps straight to the
+       next (MIPS shows the previous block's delay slot there). */
+    s->pc = s->preempted ? s->preempted_at : read32(s, pc_register(s));
 
     if (s->fault == FAULT_HANDLER_RETURN) {
       s->fault = FAULT_NONE;

@@ -17,8 +17,8 @@ import RemoteprocEmulated
 /// - Echo throughput (`echo_msgs_per_s`): 32-byte messages to rpmsg-echo's
 ///   `rpmsg-client-sample` endpoint with every transmit buffer in flight, single-thread; the
 ///   median of five floods.
-/// - Guest speed (`guest_mips`): guest instructions per round trip (counted in a separate
-///   run with a code hook) over the time spent in guest code per round trip (measured in a
+/// - Guest speed (`guest_mips`): guest instructions and stores per round trip (counted in a
+///   separate run with a code hook and a memory-write hook) over the time spent in guest code per round trip (measured in a
 ///   third run), so neither measurement disturbs the other or the round trip.
 public struct EmulatedKickBenchmark: Sendable {
   public struct Result: Codable, Sendable {
@@ -36,6 +36,10 @@ public struct EmulatedKickBenchmark: Sendable {
     public var guest_mips: Double
     public var guest_instructions_per_round_trip: Double
     public var guest_ns_per_round_trip: Double
+    /// Guest stores per round trip (MMIO included), and those of them to a page that holds
+    /// translated code (QEMU's self-modifying-code slow path), from the counting run.
+    public var guest_stores_per_round_trip: Double
+    public var guest_code_page_stores_per_round_trip: Double
     /// Timed round trips per mode (after the warm-up).
     public var round_trips: Int
     public var echo_messages: Int
@@ -102,11 +106,15 @@ public struct EmulatedKickBenchmark: Sendable {
     await timed.close()
     var counting = quiet
     counting.countsInstructions = true
+    counting.countsStores = true
     let counted = try await SerialSession(self, options: counting)
     _ = try await counted.singleThread(warmUp)
-    let instructionsBefore = counted.platform.core.statistics.instructions
+    let countsBefore = counted.platform.core.statistics
     _ = try await counted.singleThread(profiled)
-    let instructions = counted.platform.core.statistics.instructions - instructionsBefore
+    let countsAfter = counted.platform.core.statistics
+    let instructions = countsAfter.instructions - countsBefore.instructions
+    let stores = countsAfter.stores - countsBefore.stores
+    let codePageStores = countsAfter.codePageStores - countsBefore.codePageStores
     await counted.close()
 
     // Echo throughput: the median of five floods of a fifth of the messages each.
@@ -129,6 +137,8 @@ public struct EmulatedKickBenchmark: Sendable {
       guest_mips: instructionsPerRoundTrip / guestNanoseconds * 1_000,
       guest_instructions_per_round_trip: instructionsPerRoundTrip,
       guest_ns_per_round_trip: guestNanoseconds,
+      guest_stores_per_round_trip: Double(stores) / Double(profiled),
+      guest_code_page_stores_per_round_trip: Double(codePageStores) / Double(profiled),
       round_trips: roundTrips, echo_messages: 5 * flood)
   }
 

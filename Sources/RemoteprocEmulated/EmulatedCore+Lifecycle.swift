@@ -110,7 +110,8 @@ extension EmulatedCore {
     rproc_emu_configure_watchdog(slot, options.watchdogTimeout.map(nanoseconds) ?? 0)
     rproc_emu_configure_idle_spin(slot, nanoseconds(options.idleSpin))
     rproc_emu_configure_profiling(
-      slot, options.countsInstructions ? 1 : 0, options.measuresGuestTime ? 1 : 0)
+      slot, options.countsInstructions ? 1 : 0, options.measuresGuestTime ? 1 : 0,
+      options.countsStores ? 1 : 0)
   }
 }
 

@@ -30,6 +30,9 @@ public final class EmulatedCore: Sendable {
     /// Add the time spent running guest code to ``Statistics/guestTime`` (two clock reads
     /// per return from the emulator). For measurements only.
     public var measuresGuestTime: Bool
+    /// Count every guest store in ``Statistics/stores`` and ``Statistics/codePageStores``
+    /// (a Unicorn memory-write hook: every store takes a slow path). For measurements only.
+    public var countsStores: Bool
     /// CPUs taken from the host while the core runs (Linux: the MIPS driver's `cpus`): the
     /// owner thread runs on them only, and every other thread of this process leaves them
     /// from start until the run ends (stop, or a crash). Empty: no pinning.
@@ -37,12 +40,14 @@ public final class EmulatedCore: Sendable {
 
     public init(
       watchdogTimeout: Duration? = .seconds(2), idleSpin: Duration = .microseconds(50),
-      countsInstructions: Bool = false, measuresGuestTime: Bool = false, cpus: [Int] = []
+      countsInstructions: Bool = false, measuresGuestTime: Bool = false,
+      countsStores: Bool = false, cpus: [Int] = []
     ) {
       self.watchdogTimeout = watchdogTimeout
       self.idleSpin = idleSpin
       self.countsInstructions = countsInstructions
       self.measuresGuestTime = measuresGuestTime
+      self.countsStores = countsStores
       self.cpus = cpus
     }
   }
@@ -97,6 +102,11 @@ public final class EmulatedCore: Sendable {
     /// Time the owner thread spent running guest code; zero unless
     /// ``Options/measuresGuestTime``.
     public var guestTime: Duration
+    /// Guest stores (memory writes, MMIO included); 0 unless ``Options/countsStores``.
+    public var stores: UInt64
+    /// Of ``stores``, those to a target page the guest has run code from: QEMU sends each of
+    /// them through its self-modifying-code check. 0 unless ``Options/countsStores``.
+    public var codePageStores: UInt64
     /// Batches of host work (``perform(_:)``) the owner thread ran.
     public var hostWorkRuns: UInt64
   }
@@ -210,6 +220,7 @@ public final class EmulatedCore: Sendable {
       spuriousExits: value(RPROC_EMU_STAT_SPURIOUS_EXITS),
       instructions: value(RPROC_EMU_STAT_INSTRUCTIONS),
       guestTime: .nanoseconds(Int64(truncatingIfNeeded: value(RPROC_EMU_STAT_GUEST_NS))),
+      stores: value(RPROC_EMU_STAT_STORES), codePageStores: value(RPROC_EMU_STAT_CODE_PAGE_STORES),
       hostWorkRuns: control.workRuns.load(ordering: .relaxed))
   }
 

@@ -74,6 +74,8 @@ extension Bench {
         print("  guest                       \(String(format2: r.guest_mips)) MIPS, "
                 + "\(Int(r.guest_instructions_per_round_trip.rounded())) instructions and "
                 + "\(ns(r.guest_ns_per_round_trip)) per round trip")
+        print("  guest stores                \(String(format2: r.guest_stores_per_round_trip)) per round trip, "
+                + "\(String(format2: r.guest_code_page_stores_per_round_trip)) of them to pages holding code")
       }
       print("\(roundTrips) timed round trips per mode, \(echoMessages) echoes")
     }
