@@ -28,6 +28,7 @@ let package = Package(
     .library(name: "RemoteprocBenchmarks", targets: ["RemoteprocBenchmarks"]),
     .library(name: "RemoteprocProcess", targets: ["RemoteprocProcess"]),
     .library(name: "RemoteprocRemote", targets: ["RemoteprocRemote"]),
+    .library(name: "RemoteprocOpenAMP", targets: ["RemoteprocOpenAMP"]),
     .executable(name: "rpmsg-echo-remote", targets: ["rpmsg-echo-remote"]),
     .executable(name: "rproc", targets: ["rproc"]),
     .executable(name: "rprocd", targets: ["rprocd"]),
@@ -168,6 +169,12 @@ let package = Package(
       name: "RemoteprocRemote",
       dependencies: ["RemoteprocNative", "RPMsg", "Virtio", "Firmware", "SharedMemory"],
       swiftSettings: strict),
+    // OpenAMP's Linux machine, both roles: the host attaches to a remote that publishes its table
+    // in a shared-memory file and takes kicks on a UNIX socket; a Swift remote serves such hosts.
+    .target(
+      name: "RemoteprocOpenAMP",
+      dependencies: ["Remoteproc", "Firmware", "RPMsg", "Virtio", "SharedMemory", "CSystemShims"],
+      swiftSettings: strict),
     // rpmsg-echo as a native firmware in Swift (announces rpmsg-client-sample and rpmsg-tty).
     .executableTarget(
       name: "rpmsg-echo-remote", dependencies: ["RemoteprocRemote", "RPMsg"], swiftSettings: strict),
@@ -224,6 +231,13 @@ let package = Package(
       dependencies: [
         "RemoteprocProcess", "RemoteprocNative", "RemoteprocRemote", "RemoteprocVirtio", "Remoteproc", "Firmware",
         "RPMsg", "SharedMemory", "CRemoteprocWire",
+      ],
+      swiftSettings: strict),
+    .testTarget(
+      name: "RemoteprocOpenAMPTests",
+      dependencies: [
+        "RemoteprocOpenAMP", "RemoteprocVirtio", "Remoteproc", "RPMsg", "RPMsgDrivers", "Firmware", "Virtio",
+        "SharedMemory", "CSystemShims",
       ],
       swiftSettings: strict),
     .testTarget(
