@@ -124,8 +124,8 @@ let package = Package(
       name: "rproc",
       dependencies: [
         "Firmware", "RemoteprocBenchmarks", "CMallocCounter", "Remoteproc", "RemoteprocEmulated",
-        "RemoteprocHost", "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
-        "RprocdClient", "RprocdCommandLine", "RprocdProtocol",
+        "RemoteprocHost", "RemoteprocVirtio", "RemoteprocOpenAMP", "RPMsg", "RPMsgDrivers", "VirtioSerial",
+        "SharedMemory", "RprocdClient", "RprocdCommandLine", "RprocdProtocol",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
