@@ -35,7 +35,8 @@ extension OpenAMPPlatform {
   /// The resource table the remote published at ``OpenAMPConfiguration/tableOffset`` of
   /// `region` (the whole file), exactly as long as its header and entries reach (the file does
   /// not say how long it is), checked as any firmware's table is, and against the layout: every
-  /// vring at a fixed address inside the file, clear of the table and of the rpmsg buffers.
+  /// vring at a fixed address inside the file, clear of the table, the rpmsg buffers and the
+  /// other vrings.
   public static func publishedTable(
     in region: MemoryRegion, configuration: OpenAMPConfiguration
   ) throws(OpenAMPError) -> ResourceTable {
@@ -62,6 +63,7 @@ extension OpenAMPPlatform {
         .badResourceTable,
         "\(at): the \(hex(table.byteCount))-byte table overlaps the rpmsg buffers [\(hex(buffers.lowerBound)), \(hex(buffers.upperBound)))")
     }
+    var rings: [(name: String, range: Range<Int>)] = []
     for (number, (entry, device)) in table.virtioDevices.enumerated() {
       for (i, vring) in device.vrings.enumerated() {
         let name = "vdev \(number) (entry \(entry.index)) vring \(i)"
@@ -79,11 +81,13 @@ extension OpenAMPPlatform {
             "\(at): \(name) at da \(hex(vring.deviceAddress)) (+\(hex(size))) is outside the file's device addresses [\(hex(configuration.deviceAddressBase)), +\(hex(configuration.sharedMemorySize)))")
         }
         let ring = offset..<offset + size
-        for (what, range) in [("the resource table", tableRange), ("the rpmsg buffers", buffers)] where ring.overlaps(range) {
+        let taken = [("the resource table", tableRange), ("the rpmsg buffers", buffers)] + rings.map { ($0.name, $0.range) }
+        for (what, range) in taken where ring.overlaps(range) {
           throw OpenAMPError(
             .badResourceTable,
             "\(at): \(name) at da \(hex(vring.deviceAddress)) (+\(hex(size))) overlaps \(what) [\(hex(range.lowerBound)), \(hex(range.upperBound)))")
         }
+        rings.append((name, ring))
       }
     }
     return table

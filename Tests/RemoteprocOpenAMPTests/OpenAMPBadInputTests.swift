@@ -120,7 +120,7 @@ import Testing
     }
   }
 
-  @Test func vringsOutsideTheFileOrOverTheBuffers() async throws {
+  @Test func vringsOutsideTheFileOrOverEachOtherOrTheBuffers() async throws {
     let at = { (s: Scratch) in "\(s.configuration.sharedMemoryPath) at offset 0x0" }
     try await withTable(OpenAMPRemote.TableOptions(vringAddresses: [0x4000, 0x7F000]).build()) { scratch in
       try await attachFails(
@@ -131,6 +131,11 @@ import Testing
       try await attachFails(
         scratch.configuration, .badResourceTable,
         "\(at(scratch)): vdev 0 (entry 0) vring 1 at da 0x10000 (+0x2806) overlaps the rpmsg buffers [0x10000, 0x50000)")
+    }
+    try await withTable(OpenAMPRemote.TableOptions(vringAddresses: [0x4000, 0x5000]).build()) { scratch in
+      try await attachFails(
+        scratch.configuration, .badResourceTable,
+        "\(at(scratch)): vdev 0 (entry 0) vring 1 at da 0x5000 (+0x2806) overlaps vdev 0 (entry 0) vring 0 [0x4000, 0x6806)")
     }
     try await withTable(OpenAMPRemote.TableOptions(vringAddresses: [0xFFFF_FFFF, 0x8000]).build()) { scratch in
       try await attachFails(
