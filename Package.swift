@@ -28,6 +28,7 @@ let package = Package(
     .library(name: "RemoteprocBenchmarks", targets: ["RemoteprocBenchmarks"]),
     .library(name: "RemoteprocProcess", targets: ["RemoteprocProcess"]),
     .library(name: "RemoteprocRemote", targets: ["RemoteprocRemote"]),
+    .library(name: "RemoteprocOpenAMP", targets: ["RemoteprocOpenAMP"]),
     .executable(name: "rpmsg-echo-remote", targets: ["rpmsg-echo-remote"]),
     .executable(name: "rproc", targets: ["rproc"]),
     .executable(name: "rprocd", targets: ["rprocd"]),
@@ -124,8 +125,8 @@ let package = Package(
       name: "rproc",
       dependencies: [
         "Firmware", "RemoteprocBenchmarks", "CMallocCounter", "Remoteproc", "RemoteprocEmulated",
-        "RemoteprocHost", "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
-        "RprocdClient", "RprocdCommandLine", "RprocdProtocol", "DaemonConfiguration",
+        "RemoteprocHost", "RemoteprocVirtio", "RemoteprocOpenAMP", "RPMsg", "RPMsgDrivers", "VirtioSerial",
+        "SharedMemory", "RprocdClient", "RprocdCommandLine", "RprocdProtocol", "DaemonConfiguration",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -175,6 +176,12 @@ let package = Package(
     .target(
       name: "RemoteprocRemote",
       dependencies: ["RemoteprocNative", "RPMsg", "Virtio", "Firmware", "SharedMemory"],
+      swiftSettings: strict),
+    // OpenAMP's Linux machine, both roles: the host attaches to a remote that publishes its table
+    // in a shared-memory file and takes kicks on a UNIX socket; a Swift remote serves such hosts.
+    .target(
+      name: "RemoteprocOpenAMP",
+      dependencies: ["Remoteproc", "Firmware", "RPMsg", "Virtio", "SharedMemory", "CSystemShims"],
       swiftSettings: strict),
     // rpmsg-echo as a native firmware in Swift (announces rpmsg-client-sample and rpmsg-tty).
     .executableTarget(
@@ -234,6 +241,13 @@ let package = Package(
       dependencies: [
         "RemoteprocProcess", "RemoteprocNative", "RemoteprocRemote", "RemoteprocVirtio", "Remoteproc", "Firmware",
         "RPMsg", "SharedMemory", "CRemoteprocWire", "RemoteprocTesting",
+      ],
+      swiftSettings: strict),
+    .testTarget(
+      name: "RemoteprocOpenAMPTests",
+      dependencies: [
+        "RemoteprocOpenAMP", "RemoteprocVirtio", "Remoteproc", "RPMsg", "RPMsgDrivers", "Firmware", "Virtio",
+        "SharedMemory", "CSystemShims",
       ],
       swiftSettings: strict),
     .testTarget(

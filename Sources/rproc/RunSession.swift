@@ -11,27 +11,29 @@ import SharedMemory
 import Synchronization
 import VirtioSerial
 
-/// One firmware booted on one emulated core, with its diagnostics printed and its console
-/// reachable: what `rproc run` drives.
+/// One processor with its diagnostics printed and its console reachable: what `rproc run`
+/// drives (a firmware booted on an emulated core) and `rproc openamp attach` (an OpenAMP
+/// remote attached to).
 final class RunSession: Sendable {
   let registry: RemoteprocRegistry
   let processor: RemoteProcessor
   let drivers: RemoteprocVirtioDrivers
   let tty: RPMsgTTYDriver
   let received: AsyncStream<[UInt8]>
-  let machine: EmulatedMachine
+  /// The command, for messages ("rproc run").
+  let command: String
   private let watchers: Mutex<[Task<Void, Never>]> = Mutex([])
 
-  private init(
+  init(
     registry: RemoteprocRegistry, processor: RemoteProcessor, drivers: RemoteprocVirtioDrivers,
-    tty: RPMsgTTYDriver, received: AsyncStream<[UInt8]>, machine: EmulatedMachine
+    tty: RPMsgTTYDriver, received: AsyncStream<[UInt8]>, command: String
   ) {
     self.registry = registry
     self.processor = processor
     self.drivers = drivers
     self.tty = tty
     self.received = received
-    self.machine = machine
+    self.command = command
   }
 
   /// Chooses the machine, registers the processor and boots it.
@@ -78,7 +80,7 @@ final class RunSession: Sendable {
       options: options
     ).processor
     let session = RunSession(
-      registry: registry, processor: processor, drivers: drivers, tty: tty, received: received, machine: machine)
+      registry: registry, processor: processor, drivers: drivers, tty: tty, received: received, command: "rproc run")
     session.watchEvents()
     Output.error("\(processor.deviceName): \(machine.name) core, firmware \(url.lastPathComponent)")
     do {
@@ -96,7 +98,7 @@ final class RunSession: Sendable {
   }
 
   /// Prints state changes, crashes and recoveries to standard error.
-  private func watchEvents() {
+  func watchEvents() {
     let stream = registry.events.subscribe()
     let task = Task {
       for await event in stream {
@@ -116,7 +118,7 @@ final class RunSession: Sendable {
   }
 
   /// Prints what the firmware adds to its trace buffers to standard error, line by line.
-  private func watchTrace() {
+  func watchTrace() {
     let processor = self.processor
     let task = Task {
       var shown: [Int: Int] = [:]
@@ -141,16 +143,19 @@ final class RunSession: Sendable {
     watchers.withLock { $0.append(task) }
   }
 
-  /// Shuts the processor down (whatever its state) and stops the watchers.
-  func stop() async {
-    await registry.remove(processor)
+  /// Shuts the processor down (whatever its state; with `detach`, an attached remote is left
+  /// running) and stops the watchers.
+  func stop(detach: Bool = false) async {
+    await registry.remove(processor, detach: detach)
     try? await Task.sleep(for: .milliseconds(60))  // let the trace watcher print the last lines
     for task in watchers.withLock({ $0 }) { task.cancel() }
   }
 
-  /// Runs until SIGINT or SIGTERM.
-  func runUntilInterrupted() async {
-    let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+  /// Runs until SIGINT or SIGTERM, or (with `orCrash`) until the processor crashes. Returns
+  /// false for a crash.
+  @discardableResult
+  func runUntilInterrupted(orCrash: Bool = false) async -> Bool {
+    let (stream, continuation) = AsyncStream.makeStream(of: Int32?.self)
     let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
       signal(number, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: number)
@@ -158,10 +163,21 @@ final class RunSession: Sendable {
       source.resume()
       return source
     }
+    let events = registry.events.subscribe()
+    let crashes = Task {
+      for await event in events where orCrash {
+        if case .crashed = event { continuation.yield(nil) }
+      }
+    }
+    defer {
+      crashes.cancel()
+      sources.forEach { $0.cancel() }
+    }
     for await number in stream {
+      guard let number else { return false }
       Output.error("\(processor.deviceName): signal \(number), shutting down")
       break
     }
-    sources.forEach { $0.cancel() }
+    return true
   }
 }
