@@ -54,7 +54,8 @@ import Testing
       Boots firmware/build/case-invert-<machine>.elf and rpmsg-echo-<machine>.elf
       under the remoteproc core. rtt_ns_* is the single-thread round trip (host logic
       on the core's owner thread); cross_thread_rtt_ns_* is the same with the host on
-      another thread.
+      another thread; idle_rtt_ns_* starts each round trip with the guest asleep (a
+      kick and an interrupt each).
 
       USAGE: rproc bench emulated-kick [--machine <machine>] [--json] [--round-trips <round-trips>] [--echo-messages <echo-messages>] [--firmware-directory <firmware-directory>]
 
