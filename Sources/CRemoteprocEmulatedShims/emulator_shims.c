@@ -13,6 +13,9 @@
  *   continues unless the hook stops it). On MIPS the PC seen there is stale; on RISC-V it is
  *   the faulting instruction + 4; on Arm it is the faulting instruction.
  * - The PC read in an invalid-memory hook for a data access is the start of the block.
+ * - Writing the PC from a UC_HOOK_BLOCK or UC_HOOK_INTR hook leaves that block before it runs
+ *   and goes on at the new PC within the same uc_emu_start (quit_request): interrupts are
+ *   entered and left that way, without a return to the run loop.
  */
 #define _GNU_SOURCE
 #include "emulator_shims.h"
@@ -295,6 +298,14 @@ static bool deliver_interrupt(struct slot *s) {
   }
 }
 
+/* Writes the PC from inside a hook: Unicorn 2 then leaves the current block and goes on at
+   the new PC within the same uc_emu_start (quit_request), so taking an interrupt or returning
+   from a handler costs no return to the run loop and no new uc_emu_start. */
+static void jump_in_hook(struct slot *s) {
+  uint64_t pc = s->arch == RPROC_EMU_ARCH_CORTEX_M4 ? (s->pc | 1u) : s->pc;
+  uc_reg_write(s->uc, pc_register(s), &pc);
+}
+
 /* ----------------------------------------------------------------------- hooks ------- */
 
 static bool is_code_page(const struct slot *s, uint64_t page) {
@@ -326,6 +337,20 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
   struct slot *s = user;
   s->last_block = address;
   if (s->count_stores) remember_code_page(s, address);
+  /* MIPS: the handler returned to the magic address (a mapped page of its own, so that the
+     fetch reaches this hook): restore the interrupted context and go on there. */
+  if (s->arch == RPROC_EMU_ARCH_MIPS32 && address == s->magic_return) {
+    if (s->in_handler) {
+      mips_return(s);
+      jump_in_hook(s);
+    } else {
+      record_fault(s, RPROC_EMU_CRASH_BAD_FETCH, address, address, 0, true);
+      s->preempted = true;
+      s->preempted_at = address;
+      uc_emu_stop(uc);
+    }
+    return;
+  }
   /* Only this thread writes the block counter: a plain increment published with a relaxed
      store (an atomic read-modify-write here costs ~6 ns a block, ~10 % of a round trip). */
   atomic_store_explicit(&s->stats[RPROC_EMU_STAT_BLOCKS],
@@ -337,9 +362,18 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
   if (s->arch == RPROC_EMU_ARCH_MIPS32 && (address & 0xFFFu) == 0) return;
   bool stop = s->doorbells != 0 || s->fault != FAULT_NONE ||
               atomic_load_explicit(&s->stop_requested, memory_order_relaxed) ||
-              atomic_load_explicit(&s->work_pending, memory_order_relaxed) ||
-              (atomic_load_explicit(&s->irq_raised, memory_order_relaxed) &&
-               interrupt_deliverable(s));
+              atomic_load_explicit(&s->work_pending, memory_order_relaxed);
+  /* A kick with nothing else to do: take the interrupt here, before this block, and go on
+     in the handler without leaving uc_emu_start. */
+  if (!stop && atomic_load_explicit(&s->irq_raised, memory_order_relaxed) &&
+      interrupt_deliverable(s)) {
+    s->pc = address;
+    if (deliver_interrupt(s)) {
+      jump_in_hook(s);
+      return;
+    }
+    stop = true; /* no handler to enter: the fault is recorded */
+  }
   if (!stop && s->watchdog_ns > 0 && (++s->watchdog_counter & WATCHDOG_CHECK_MASK) == 0 &&
       now_ns() - s->busy_since_ns > s->watchdog_ns) {
     record_fault(s, RPROC_EMU_CRASH_WATCHDOG, address, 0, (uint64_t)s->watchdog_ns, false);
@@ -418,8 +452,11 @@ static void on_cpu_exception(uc_engine *uc, uint32_t number, void *user) {
     case 3: /* prefetch abort */
     case 8: /* EXCEPTION_EXIT */
       if (s->in_handler && pc >= 0xFFFFFFE0u) {
-        s->fault = FAULT_HANDLER_RETURN;
-        s->fault_address = pc;
+        /* Exception return: pop the frame and go on in the interrupted code. */
+        if (arm_return(s, pc)) {
+          jump_in_hook(s);
+          return;
+        }
       } else {
         record_fault(s, RPROC_EMU_CRASH_BAD_FETCH, pc, pc, number, true);
       }
@@ -587,7 +624,12 @@ int32_t rproc_emu_map(int32_t id, uint64_t physical, uint64_t size, uint64_t hos
 int32_t rproc_emu_map_mailbox(int32_t id, uint64_t physical) {
   struct slot *s = get(id);
   if (!s || !s->uc) return UC_ERR_HANDLE;
-  return uc_mmio_map(s->uc, physical, 0x1000, on_mailbox_read, s, on_mailbox_write, s);
+  uc_err e = uc_mmio_map(s->uc, physical, 0x1000, on_mailbox_read, s, on_mailbox_write, s);
+  if (e != UC_ERR_OK || s->arch != RPROC_EMU_ARCH_MIPS32 || s->magic_return == 0) return e;
+  /* The handler's return address gets a page of its own (zeros: nops, never run): its block
+     hook sees the return (on_block) without the cost of a failed fetch. kseg0/kseg1 → pa. */
+  uint64_t page = (s->magic_return & 0x1FFFFFFFu) & ~(uint64_t)0xFFF;
+  return uc_mem_map(s->uc, page, 0x1000, UC_PROT_READ | UC_PROT_EXEC);
 }
 
 void rproc_emu_configure_interrupts(int32_t id, int32_t line, uint64_t magic_return,

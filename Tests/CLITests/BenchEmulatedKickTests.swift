@@ -26,7 +26,7 @@ import Testing
     let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     #expect(object["machine"] as? String == "rv32")
     for key in ["rtt_ns_p50", "rtt_ns_p99", "echo_msgs_per_s", "guest_mips", "cross_thread_rtt_ns_p50",
-                "cross_thread_rtt_ns_p99"] {
+                "cross_thread_rtt_ns_p99", "idle_rtt_ns_p50", "idle_rtt_ns_p99"] {
       let value = try #require(object[key] as? Double, "\(key)")
       #expect(value > 0, "\(key)")
     }
