@@ -46,25 +46,11 @@ extension OpenAMPRemote {
     _ bus: RPMsgBus, connection: OpenAMPEventSocket, entry: VirtioDeviceEntry,
     onHost: (HostEvent) -> Void, log: (String) -> Void, endpoints: (RPMsgBus) throws(RPMsgError) -> Void
   ) -> Bool {
-    var madeEndpoints = false
+    var session = RPMsgRemoteSession()
     while true {
-      let ready = entry.status.contains(.driverOK)
-      if bus.isRunning, !ready {
-        bus.reset(reason: "the host reset the device")
-        madeEndpoints = false
+      if session.follow(bus, entry: entry, addressMap: addressMap, log: log, endpoints: endpoints) {
+        onHost(.deviceReady)
       }
-      if !bus.isRunning, ready {
-        do throws(RPMsgError) {
-          if !madeEndpoints {
-            try endpoints(bus)
-            madeEndpoints = true
-          }
-          if try bus.startRemote(resource: entry, addressMap: addressMap) { onHost(.deviceReady) }
-        } catch {
-          log("rpmsg: the host's device is unusable: \(error)")
-        }
-      }
-      if bus.isRunning { bus.handleKick() }
       // Until DRIVER_OK, look at the status every millisecond, as OpenAMP's remote does
       // (rproc_virtio_wait_remote_ready); then sleep until a kick, looking now and then for a
       // host that resets the device without one.
