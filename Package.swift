@@ -125,7 +125,7 @@ let package = Package(
       name: "rproc",
       dependencies: [
         "Firmware", "RemoteprocBenchmarks", "CMallocCounter", "Remoteproc", "RemoteprocEmulated",
-        "RemoteprocHost", "RemoteprocVirtio", "RemoteprocOpenAMP", "RPMsg", "RPMsgDrivers", "VirtioSerial",
+        "RemoteprocHost", "RemoteprocProcess", "RemoteprocVirtio", "RemoteprocOpenAMP", "RPMsg", "RPMsgDrivers", "VirtioSerial",
         "SharedMemory", "RprocdClient", "RprocdCommandLine", "RprocdProtocol", "DaemonConfiguration",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],

@@ -1,4 +1,5 @@
 import DaemonConfiguration
+import Glibc
 import Remoteproc
 import RemoteprocEmulated
 import RemoteprocNative
@@ -37,6 +38,18 @@ public enum PlatformFactory {
         machine, options: .init(cpus: configuration.cpus?.cpus ?? []), name: configuration.deviceName, key: key)
     case .process:
       return try process(configuration, key: key)
+    }
+  }
+
+  /// A native-process core for `rproc run`: the firmware dies with the command
+  /// (`PR_SET_PDEATHSIG`), and its state file is named after the command's pid, so it never
+  /// adopts a firmware another host left running.
+  public static func process(runningWith cpus: [Int], doorbell: DoorbellMode = .sleep) throws(PlatformFactoryError) -> ProcessPlatform {
+    let options = ProcessPlatform.Options(cpus: cpus, doorbell: doorbell, exitsWithHost: true)
+    do {
+      return try ProcessPlatform(name: "rproc-run-\(getpid())", options: options)
+    } catch {
+      throw PlatformFactoryError(key: "native", "cannot create the process core: \(error.message)")
     }
   }
 

@@ -45,7 +45,8 @@ final class Run: Sendable {
 
 extension ProcessPlatform {
   /// The ELF machine of this host.
-  static var hostMachine: ELFMachine {
+  /// The ELF machine this host's executables have (x86-64 or AArch64).
+  public static var hostMachine: ELFMachine {
     #if arch(x86_64)
       .x86_64
     #elseif arch(arm64)
@@ -58,6 +59,11 @@ extension ProcessPlatform {
   /// Accepts ELF64 executables (fixed or position-independent) of this machine and byte
   /// order whose resource table fits the table page and whose segments stay clear of the
   /// shared memory's device addresses. Linux: `rproc_elf_sanity_check`.
+  /// True when `image` is an executable of this host (the process platform's firmware).
+  public static func runsNatively(_ image: ELFImage) -> Bool {
+    image.elfClass == .elf64 && image.machine == hostMachine && image.byteOrder == .host
+  }
+
   public func checkImage(_ image: ELFImage) throws(RemoteprocError) {
     guard image.elfClass == .elf64, image.machine == Self.hostMachine, image.byteOrder == .host else {
       throw RemoteprocError(

@@ -6,6 +6,7 @@ import RPMsgDrivers
 import Remoteproc
 import RemoteprocEmulated
 import RemoteprocHost
+import RemoteprocProcess
 import RemoteprocVirtio
 import SharedMemory
 import Synchronization
@@ -36,7 +37,13 @@ final class RunSession: Sendable {
     self.command = command
   }
 
-  /// Chooses the machine, registers the processor and boots it.
+  /// `--machine native`: the process platform.
+  static let native = "native"
+  /// Every `--machine` choice.
+  static var machineNames: String { (EmulatedMachine.all.map(\.name) + [native]).joined(separator: ", ") }
+
+  /// Chooses the machine (an emulated core, or a native process for this host's
+  /// executables), registers the processor and boots it.
   static func start(
     firmware path: String, machineName: String?, cpus: [Int] = [], legacyVringAddress: Bool
   ) async throws -> RunSession {
@@ -48,22 +55,32 @@ final class RunSession: Sendable {
     do { image = try ELFImage(bytes: [UInt8](data)) } catch {
       throw RunFailure(message: "\(path): \(error.message)")
     }
-    let machine: EmulatedMachine
-    if let machineName {
-      machine = EmulatedMachine.named(machineName)!  // validated by the command
-    } else {
-      guard
-        let inferred = EmulatedMachine.forELF(
-          machine: image.machine.rawValue, dataEncoding: image.byteOrder == .little ? 1 : 2)
-      else {
-        throw RunFailure(
-          message: "\(path): no emulated machine runs \(image.machine) \(image.byteOrder)-endian images; give --machine (\(EmulatedMachine.all.map(\.name).joined(separator: ", ")))")
+    let platform: any RemoteProcessorPlatform
+    let coreName: String
+    if machineName == RunSession.native || (machineName == nil && ProcessPlatform.runsNatively(image)) {
+      // This host's own executable: the process platform (docs/process-platform.md).
+      do { platform = try PlatformFactory.process(runningWith: cpus) } catch {
+        throw RunFailure(message: error.message)
       }
-      machine = inferred
-    }
-    let platform: EmulatedPlatform
-    do { platform = try PlatformFactory.emulated(machine, options: .init(cpus: cpus)) } catch {
-      throw RunFailure(message: error.message)
+      coreName = RunSession.native
+    } else {
+      let machine: EmulatedMachine
+      if let machineName {
+        machine = EmulatedMachine.named(machineName)!  // validated by the command
+      } else {
+        guard
+          let inferred = EmulatedMachine.forELF(
+            machine: image.machine.rawValue, dataEncoding: image.byteOrder == .little ? 1 : 2)
+        else {
+          throw RunFailure(
+            message: "\(path): no emulated machine runs \(image.machine) \(image.byteOrder)-endian images, and it is no executable of this host (ELF64 \(ProcessPlatform.hostMachine)); give --machine (\(RunSession.machineNames))")
+        }
+        machine = inferred
+      }
+      do { platform = try PlatformFactory.emulated(machine, options: .init(cpus: cpus)) } catch {
+        throw RunFailure(message: error.message)
+      }
+      coreName = machine.name
     }
     let (received, sink) = AsyncStream.makeStream(of: [UInt8].self)
     let tty = RPMsgTTYDriver()
@@ -75,14 +92,14 @@ final class RunSession: Sendable {
     var options = RemoteProcessor.Options()
     options.legacyZeroVringAddress = legacyVringAddress
     let processor = await registry.add(
-      name: machine.name, firmware: url.lastPathComponent, platform: platform,
+      name: coreName, firmware: url.lastPathComponent, platform: platform,
       firmwareStore: FirmwareStore(directories: [url.deletingLastPathComponent().path]), drivers: drivers,
       options: options
     ).processor
     let session = RunSession(
       registry: registry, processor: processor, drivers: drivers, tty: tty, received: received, command: "rproc run")
     session.watchEvents()
-    Output.error("\(processor.deviceName): \(machine.name) core, firmware \(url.lastPathComponent)")
+    Output.error("\(processor.deviceName): \(coreName == RunSession.native ? "native process" : "\(coreName) core"), firmware \(url.lastPathComponent)")
     do {
       try await processor.boot()
     } catch {

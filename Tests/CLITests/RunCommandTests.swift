@@ -76,10 +76,24 @@ import Testing
     #expect(all.stderr.hasPrefix("rproc run: cannot create the rv32 core: cpus: 0-\(last) would leave the host no CPU"))
   }
 
+  /// An executable of this host runs as a native process (the process platform), found from
+  /// its ELF header or named with --machine native; an emulated image cannot run natively.
+  @Test(.enabled(if: built, "firmware/build is missing: run scripts/setup"))
+  func aNativeFirmwareRunsAsAProcess() throws {
+    let inferred = try Rproc.run(["run", Self.firmware("rpmsg-echo-native"), "--console"], stdin: "Native echo\n")
+    #expect(inferred.stdout == "Native echo\n")
+    #expect(inferred.status == 0, "\(inferred.stderr)")
+    #expect(inferred.stderr.contains("remoteproc0: native process, firmware rpmsg-echo-native.elf"))
+    #expect(inferred.stderr.contains("trace0: rpmsg-echo on native: hello"))
+    let named = try Rproc.run(["run", Self.firmware("case-invert-rv32"), "--machine", "native"], stdin: "")
+    #expect(named.status == 1)
+    #expect(named.stderr.contains("cannot run as a native process here"), "\(named.stderr)")
+  }
+
   @Test func badArgumentsAreRefusedWithUsage() throws {
     let machine = try Rproc.run(["run", "--machine", "z80", "fw.elf"])
     #expect(machine.status == 64)
-    #expect(machine.stderr.contains("unknown machine 'z80'; choose one of mips32, mips32be, rv32, cortex-m4."))
+    #expect(machine.stderr.contains("unknown machine 'z80'; choose one of mips32, mips32be, rv32, cortex-m4, native."))
     let missing = try Rproc.run(["run", "/nonexistent/fw.elf"])
     #expect(missing.status == 1)
     #expect(missing.stderr == "rproc run: /nonexistent/fw.elf: cannot read the file (missing, a directory, or no permission)\n")
