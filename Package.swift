@@ -28,6 +28,7 @@ let package = Package(
     .library(name: "RemoteprocBenchmarks", targets: ["RemoteprocBenchmarks"]),
     .library(name: "RemoteprocProcess", targets: ["RemoteprocProcess"]),
     .library(name: "RemoteprocRemote", targets: ["RemoteprocRemote"]),
+    .library(name: "RemoteprocOpenAMP", targets: ["RemoteprocOpenAMP"]),
     .executable(name: "rpmsg-echo-remote", targets: ["rpmsg-echo-remote"]),
     .executable(name: "rproc", targets: ["rproc"]),
     .executable(name: "rprocd", targets: ["rprocd"]),
@@ -124,8 +125,8 @@ let package = Package(
       name: "rproc",
       dependencies: [
         "Firmware", "RemoteprocBenchmarks", "CMallocCounter", "Remoteproc", "RemoteprocEmulated",
-        "RemoteprocHost", "RemoteprocVirtio", "RPMsg", "RPMsgDrivers", "VirtioSerial", "SharedMemory",
-        "RprocdClient", "RprocdCommandLine", "RprocdProtocol",
+        "RemoteprocHost", "RemoteprocProcess", "RemoteprocVirtio", "RemoteprocOpenAMP", "RPMsg", "RPMsgDrivers", "VirtioSerial",
+        "SharedMemory", "RprocdClient", "RprocdCommandLine", "RprocdProtocol", "DaemonConfiguration",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strict),
@@ -157,17 +158,30 @@ let package = Package(
     // The native-process contract (the memfd's control page and futex doorbells), shared by
     // the host platform and the Swift remote API.
     .target(name: "RemoteprocNative", dependencies: ["SharedMemory"], swiftSettings: strict),
+    // The affinity of this process's threads behind an integer-only C API.
+    .target(name: "CHostCPUShims"),
+    // CPUs taken from the host for remote cores (the `cpus` option of every platform): the
+    // checks, the process-wide registry, and moving the host's threads off them.
+    .target(name: "HostCPUs", dependencies: ["CHostCPUShims"], swiftSettings: strict),
     // Spawning, watching and pinning firmware processes behind an integer-only C API.
-    .target(name: "CProcessShims"),
+    .target(name: "CProcessShims", dependencies: ["CHostCPUShims"]),
     // Remote cores that are native Linux processes on CPUs taken from the host.
     .target(
       name: "RemoteprocProcess",
-      dependencies: ["Remoteproc", "Firmware", "SharedMemory", "RemoteprocNative", "CProcessShims", "CSystemShims"],
+      dependencies: [
+        "Remoteproc", "Firmware", "SharedMemory", "RemoteprocNative", "HostCPUs", "CProcessShims", "CSystemShims",
+      ],
       swiftSettings: strict),
     // The remote side in Swift: a native firmware built on the same rpmsg code (device role).
     .target(
       name: "RemoteprocRemote",
       dependencies: ["RemoteprocNative", "RPMsg", "Virtio", "Firmware", "SharedMemory"],
+      swiftSettings: strict),
+    // OpenAMP's Linux machine, both roles: the host attaches to a remote that publishes its table
+    // in a shared-memory file and takes kicks on a UNIX socket; a Swift remote serves such hosts.
+    .target(
+      name: "RemoteprocOpenAMP",
+      dependencies: ["Remoteproc", "Firmware", "RPMsg", "Virtio", "SharedMemory", "CSystemShims"],
       swiftSettings: strict),
     // rpmsg-echo as a native firmware in Swift (announces rpmsg-client-sample and rpmsg-tty).
     .executableTarget(
@@ -181,10 +195,11 @@ let package = Package(
       name: "CRemoteprocEmulatedShims", dependencies: ["CUnicorn"],
       cSettings: [.headerSearchPath("../CUnicorn")],
       linkerSettings: [.linkedLibrary("unicorn"), .linkedLibrary("pthread")]),
-    // Remote cores emulated with Unicorn: MIPS32 (LE/BE), RV32IMAC, Cortex-M4.
+    // Remote cores emulated with Unicorn: MIPS32 (LE/BE), RV32IMAC, Cortex-M4, each on an
+    // owner thread that may be pinned to CPUs taken from the host.
     .target(
       name: "RemoteprocEmulated",
-      dependencies: ["CRemoteprocEmulatedShims", "CUnicorn", "SharedMemory", "Firmware", "Remoteproc"],
+      dependencies: ["CRemoteprocEmulatedShims", "CUnicorn", "SharedMemory", "Firmware", "Remoteproc", "HostCPUs"],
       swiftSettings: strict),
 
     .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
@@ -215,7 +230,8 @@ let package = Package(
       name: "RprocdTests",
       dependencies: [
         "RprocdService", "RprocdClient", "RprocdProtocol", "DaemonConfiguration", "PacketCapture", "RPMsg",
-        "Remoteproc", "RemoteprocProcess", "rproc", "rpmsg", "rprocd",
+        "Remoteproc", "RemoteprocProcess", "RemoteprocEmulated", "RemoteprocHost", "RemoteprocTesting", "rproc", "rpmsg",
+        "rprocd",
       ],
       swiftSettings: strict),
     // Runs the built `rproc` executable as a user would.
@@ -224,13 +240,20 @@ let package = Package(
       name: "RemoteprocProcessTests",
       dependencies: [
         "RemoteprocProcess", "RemoteprocNative", "RemoteprocRemote", "RemoteprocVirtio", "Remoteproc", "Firmware",
-        "RPMsg", "SharedMemory", "CRemoteprocWire",
+        "RPMsg", "SharedMemory", "CRemoteprocWire", "RemoteprocTesting",
+      ],
+      swiftSettings: strict),
+    .testTarget(
+      name: "RemoteprocOpenAMPTests",
+      dependencies: [
+        "RemoteprocOpenAMP", "RemoteprocVirtio", "Remoteproc", "RPMsg", "RPMsgDrivers", "Firmware", "Virtio",
+        "SharedMemory", "CSystemShims",
       ],
       swiftSettings: strict),
     .testTarget(
       name: "RemoteprocEmulatedTests",
       dependencies: ["RemoteprocEmulated", "SharedMemory", "CRemoteprocWire", "Firmware", "RemoteprocBenchmarks", "Remoteproc",
-                     "RemoteprocVirtio", "VirtioSerial", "RPMsg", "RPMsgDrivers", "Virtio"],
+                     "RemoteprocVirtio", "VirtioSerial", "RPMsg", "RPMsgDrivers", "Virtio", "RemoteprocTesting"],
       swiftSettings: strict),
   ],
   swiftLanguageModes: [.v6]

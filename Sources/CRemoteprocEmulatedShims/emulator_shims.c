@@ -6,11 +6,16 @@
  * Facts about Unicorn 2.0.1 this file relies on (measured on this machine, see DESIGN §5):
  * - `wait` (MIPS) and `wfi` (RISC-V, Arm) end uc_emu_start with UC_ERR_OK and the PC after
  *   the instruction.
- * - uc_emu_stop from a UC_HOOK_BLOCK hook stops before that block runs: the PC is the block.
+ * - uc_emu_stop from a UC_HOOK_BLOCK hook stops before that block runs, but the PC register
+ *   is then not always the block (blocks chained to each other do not store it; on MIPS it
+ *   can be the previous block's delay slot): resume at the hook's address.
  * - CPU exceptions never reach the guest's own vectors: they go to UC_HOOK_INTR (and the CPU
  *   continues unless the hook stops it). On MIPS the PC seen there is stale; on RISC-V it is
  *   the faulting instruction + 4; on Arm it is the faulting instruction.
  * - The PC read in an invalid-memory hook for a data access is the start of the block.
+ * - Writing the PC from a UC_HOOK_BLOCK or UC_HOOK_INTR hook leaves that block before it runs
+ *   and goes on at the new PC within the same uc_emu_start (quit_request): interrupts are
+ *   entered and left that way, without a return to the run loop.
  */
 #define _GNU_SOURCE
 #include "emulator_shims.h"
@@ -20,6 +25,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,6 +38,7 @@
 #define WATCHDOG_CHECK_MASK 0x3FFFu    /* read the clock every 16 Ki blocks */
 #define MIPS_SAVED_REGS 34             /* $1…$31, hi, lo, status (pc kept apart) */
 #define ARM_EXC_RETURN_THREAD_MSP 0xFFFFFFF9u
+#define CODE_PAGES_MAX 64              /* store profiling: executed pages remembered */
 
 enum fault {
   FAULT_NONE = 0,
@@ -53,10 +60,11 @@ struct slot {
 
   pthread_t thread;
   bool thread_live;
+  _Atomic int32_t thread_id; /* the owner thread's gettid while it runs, else 0 */
 
   /* Owner thread only. */
   uc_engine *uc;
-  uc_hook hooks[5];
+  uc_hook hooks[6];
   int arch;
   int big_endian;
   int line;
@@ -66,10 +74,18 @@ struct slot {
   int64_t idle_spin_ns;
   bool count_instructions;
   bool time_guest;
+  bool count_stores;
+  /* Store profiling: the target pages seen executing (QEMU takes its self-modifying-code
+     slow path for every store to a page that holds translated code). */
+  unsigned page_shift;
+  uint32_t code_pages[CODE_PAGES_MAX];
+  unsigned code_page_count;
+  uint64_t last_code_page;
 
   uint64_t pc;
   bool idle;
   bool preempted;
+  uint64_t preempted_at; /* the block the hook stopped before */
   bool in_handler;
   uint32_t doorbells;
   uint32_t vector;
@@ -282,12 +298,59 @@ static bool deliver_interrupt(struct slot *s) {
   }
 }
 
+/* Writes the PC from inside a hook: Unicorn 2 then leaves the current block and goes on at
+   the new PC within the same uc_emu_start (quit_request), so taking an interrupt or returning
+   from a handler costs no return to the run loop and no new uc_emu_start. */
+static void jump_in_hook(struct slot *s) {
+  uint64_t pc = s->arch == RPROC_EMU_ARCH_CORTEX_M4 ? (s->pc | 1u) : s->pc;
+  uc_reg_write(s->uc, pc_register(s), &pc);
+}
+
 /* ----------------------------------------------------------------------- hooks ------- */
+
+static bool is_code_page(const struct slot *s, uint64_t page) {
+  for (unsigned i = 0; i < s->code_page_count; i++)
+    if (s->code_pages[i] == page) return true;
+  return false;
+}
+
+static void remember_code_page(struct slot *s, uint64_t address) {
+  uint64_t page = address >> s->page_shift;
+  if (page == s->last_code_page) return;
+  s->last_code_page = page;
+  if (!is_code_page(s, page) && s->code_page_count < CODE_PAGES_MAX)
+    s->code_pages[s->code_page_count++] = (uint32_t)page;
+}
+
+
+/* Store profiling (off by default: a write hook sends every guest store through a helper). */
+static void on_store(uc_engine *uc, uc_mem_type type, uint64_t address, int size,
+                     int64_t value, void *user) {
+  (void)uc; (void)type; (void)size; (void)value;
+  struct slot *s = user;
+  stat_add(s, RPROC_EMU_STAT_STORES, 1);
+  if (is_code_page(s, address >> s->page_shift)) stat_add(s, RPROC_EMU_STAT_CODE_PAGE_STORES, 1);
+}
 
 static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user) {
   (void)size;
   struct slot *s = user;
   s->last_block = address;
+  if (s->count_stores) remember_code_page(s, address);
+  /* MIPS: the handler returned to the magic address (a mapped page of its own, so that the
+     fetch reaches this hook): restore the interrupted context and go on there. */
+  if (s->arch == RPROC_EMU_ARCH_MIPS32 && address == s->magic_return) {
+    if (s->in_handler) {
+      mips_return(s);
+      jump_in_hook(s);
+    } else {
+      record_fault(s, RPROC_EMU_CRASH_BAD_FETCH, address, address, 0, true);
+      s->preempted = true;
+      s->preempted_at = address;
+      uc_emu_stop(uc);
+    }
+    return;
+  }
   /* Only this thread writes the block counter: a plain increment published with a relaxed
      store (an atomic read-modify-write here costs ~6 ns a block, ~10 % of a round trip). */
   atomic_store_explicit(&s->stats[RPROC_EMU_STAT_BLOCKS],
@@ -299,9 +362,18 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
   if (s->arch == RPROC_EMU_ARCH_MIPS32 && (address & 0xFFFu) == 0) return;
   bool stop = s->doorbells != 0 || s->fault != FAULT_NONE ||
               atomic_load_explicit(&s->stop_requested, memory_order_relaxed) ||
-              atomic_load_explicit(&s->work_pending, memory_order_relaxed) ||
-              (atomic_load_explicit(&s->irq_raised, memory_order_relaxed) &&
-               interrupt_deliverable(s));
+              atomic_load_explicit(&s->work_pending, memory_order_relaxed);
+  /* A kick with nothing else to do: take the interrupt here, before this block, and go on
+     in the handler without leaving uc_emu_start. */
+  if (!stop && atomic_load_explicit(&s->irq_raised, memory_order_relaxed) &&
+      interrupt_deliverable(s)) {
+    s->pc = address;
+    if (deliver_interrupt(s)) {
+      jump_in_hook(s);
+      return;
+    }
+    stop = true; /* no handler to enter: the fault is recorded */
+  }
   if (!stop && s->watchdog_ns > 0 && (++s->watchdog_counter & WATCHDOG_CHECK_MASK) == 0 &&
       now_ns() - s->busy_since_ns > s->watchdog_ns) {
     record_fault(s, RPROC_EMU_CRASH_WATCHDOG, address, 0, (uint64_t)s->watchdog_ns, false);
@@ -309,6 +381,7 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
   }
   if (stop) {
     s->preempted = true;
+    s->preempted_at = address;
     uc_emu_stop(uc);
   }
 }
@@ -379,8 +452,11 @@ static void on_cpu_exception(uc_engine *uc, uint32_t number, void *user) {
     case 3: /* prefetch abort */
     case 8: /* EXCEPTION_EXIT */
       if (s->in_handler && pc >= 0xFFFFFFE0u) {
-        s->fault = FAULT_HANDLER_RETURN;
-        s->fault_address = pc;
+        /* Exception return: pop the frame and go on in the interrupted code. */
+        if (arm_return(s, pc)) {
+          jump_in_hook(s);
+          return;
+        }
       } else {
         record_fault(s, RPROC_EMU_CRASH_BAD_FETCH, pc, pc, number, true);
       }
@@ -511,6 +587,11 @@ int32_t rproc_emu_open(int32_t id, int32_t arch, int32_t big_endian) {
   s->fault = FAULT_NONE;
   s->fault_pc = s->fault_address = s->fault_detail = 0;
   s->watchdog_counter = 0;
+  uint32_t page_size = 4096;
+  uc_ctl_get_page_size(s->uc, &page_size);
+  s->page_shift = (unsigned)__builtin_ctz(page_size ? page_size : 4096);
+  s->code_page_count = 0;
+  s->last_code_page = UINT64_MAX;
   s->busy_since_ns = now_ns();
   atomic_store(&s->pending, 0);
   atomic_store(&s->irq_raised, 0);
@@ -523,7 +604,9 @@ int32_t rproc_emu_open(int32_t id, int32_t arch, int32_t big_endian) {
       (e = rproc_uc_hook_add_invalid_instruction(s->uc, &s->hooks[3],
                                                  on_invalid_instruction, s)) ||
       (s->count_instructions &&
-       (e = rproc_uc_hook_add_code(s->uc, &s->hooks[4], UC_HOOK_CODE, on_instruction, s, 1, 0))))
+       (e = rproc_uc_hook_add_code(s->uc, &s->hooks[4], UC_HOOK_CODE, on_instruction, s, 1, 0))) ||
+      (s->count_stores &&
+       (e = rproc_uc_hook_add_memory(s->uc, &s->hooks[5], UC_HOOK_MEM_WRITE, on_store, s))))
     goto fail;
   return UC_ERR_OK;
 fail:
@@ -541,7 +624,12 @@ int32_t rproc_emu_map(int32_t id, uint64_t physical, uint64_t size, uint64_t hos
 int32_t rproc_emu_map_mailbox(int32_t id, uint64_t physical) {
   struct slot *s = get(id);
   if (!s || !s->uc) return UC_ERR_HANDLE;
-  return uc_mmio_map(s->uc, physical, 0x1000, on_mailbox_read, s, on_mailbox_write, s);
+  uc_err e = uc_mmio_map(s->uc, physical, 0x1000, on_mailbox_read, s, on_mailbox_write, s);
+  if (e != UC_ERR_OK || s->arch != RPROC_EMU_ARCH_MIPS32 || s->magic_return == 0) return e;
+  /* The handler's return address gets a page of its own (zeros: nops, never run): its block
+     hook sees the return (on_block) without the cost of a failed fetch. kseg0/kseg1 → pa. */
+  uint64_t page = (s->magic_return & 0x1FFFFFFFu) & ~(uint64_t)0xFFF;
+  return uc_mem_map(s->uc, page, 0x1000, UC_PROT_READ | UC_PROT_EXEC);
 }
 
 void rproc_emu_configure_interrupts(int32_t id, int32_t line, uint64_t magic_return,
@@ -563,11 +651,13 @@ void rproc_emu_configure_idle_spin(int32_t id, int64_t spin_ns) {
   if (s) s->idle_spin_ns = spin_ns;
 }
 
-void rproc_emu_configure_profiling(int32_t id, int32_t count_instructions, int32_t time_guest) {
+void rproc_emu_configure_profiling(int32_t id, int32_t count_instructions, int32_t time_guest,
+                                   int32_t count_stores) {
   struct slot *s = get(id);
   if (!s) return;
   s->count_instructions = count_instructions != 0;
   s->time_guest = time_guest != 0;
+  s->count_stores = count_stores != 0;
 }
 
 void rproc_emu_close(int32_t id) {
@@ -686,7 +776,10 @@ int32_t rproc_emu_run(int32_t id) {
     int64_t entered = s->time_guest ? now_ns() : 0;
     uc_err e = uc_emu_start(s->uc, begin, 0 /* ignored: exits mode */, 0, 0);
     if (s->time_guest) stat_add(s, RPROC_EMU_STAT_GUEST_NS, (uint64_t)(now_ns() - entered));
-    s->pc = read32(s, pc_register(s));
+    /* Preempted: resume at the block the hook stopped before. The CPU's PC register is not
+       always that block: QEMU does not store the PC when one block jumps straight to the
+       next (MIPS shows the previous block's delay slot there). */
+    s->pc = s->preempted ? s->preempted_at : read32(s, pc_register(s));
 
     if (s->fault == FAULT_HANDLER_RETURN) {
       s->fault = FAULT_NONE;
@@ -785,27 +878,51 @@ static void *thread_main(void *raw) {
   char name[16];
   snprintf(name, sizeof name, "rproc-emu-%d", start.slot);
   pthread_setname_np(pthread_self(), name);
+  struct slot *s = get(start.slot);
+  atomic_store(&s->thread_id, (int32_t)syscall(SYS_gettid));
   owned_slot = start.slot;
   start.entry(start.slot);
   owned_slot = -1;
+  atomic_store(&s->thread_id, 0);
   return NULL;
 }
 
-int32_t rproc_emu_thread_spawn(int32_t id, void (*entry)(int32_t)) {
+int32_t rproc_emu_thread_spawn(int32_t id, void (*entry)(int32_t), uint64_t cpus0, uint64_t cpus1,
+                               uint64_t cpus2, uint64_t cpus3) {
   struct slot *s = get(id);
   if (!s || !entry) return EINVAL;
   if (s->thread_live) return EBUSY;
-  struct thread_start *start = malloc(sizeof *start);
-  if (!start) return ENOMEM;
-  start->entry = entry;
-  start->slot = id;
-  int e = pthread_create(&s->thread, NULL, thread_main, start);
-  if (e != 0) {
-    free(start);
-    return e;
+  const uint64_t cpus[4] = {cpus0, cpus1, cpus2, cpus3};
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  bool pinned = false;
+  for (int cpu = 0; cpu < 256; cpu++) {
+    if (cpus[cpu / 64] >> (cpu % 64) & 1u) {
+      CPU_SET(cpu, &set);
+      pinned = true;
+    }
   }
+  pthread_attr_t attributes;
+  int e = pthread_attr_init(&attributes);
+  if (e != 0) return e;
+  if (pinned) e = pthread_attr_setaffinity_np(&attributes, sizeof set, &set);
+  struct thread_start *start = e == 0 ? malloc(sizeof *start) : NULL;
+  if (e == 0 && !start) e = ENOMEM;
+  if (e == 0) {
+    start->entry = entry;
+    start->slot = id;
+    e = pthread_create(&s->thread, &attributes, thread_main, start);
+    if (e != 0) free(start);
+  }
+  pthread_attr_destroy(&attributes);
+  if (e != 0) return e;
   s->thread_live = true;
   return 0;
+}
+
+int32_t rproc_emu_thread_id(int32_t id) {
+  struct slot *s = get(id);
+  return s ? atomic_load(&s->thread_id) : 0;
 }
 
 int32_t rproc_emu_thread_join(int32_t id) {

@@ -18,6 +18,12 @@ static inline uc_err rproc_uc_hook_add_code(uc_engine *uc, uc_hook *hook, int ty
   return uc_hook_add(uc, hook, type, (void *)callback, user_data, begin, end);
 }
 
+/** uc_hook_add for UC_HOOK_MEM_READ / UC_HOOK_MEM_WRITE over every address. */
+static inline uc_err rproc_uc_hook_add_memory(uc_engine *uc, uc_hook *hook, int type,
+                                              uc_cb_hookmem_t callback, void *user_data) {
+  return uc_hook_add(uc, hook, type, (void *)callback, user_data, 1, 0);
+}
+
 /** uc_hook_add for UC_HOOK_INTR. */
 static inline uc_err rproc_uc_hook_add_interrupt(uc_engine *uc, uc_hook *hook,
                                                  uc_cb_hookintr_t callback, void *user_data) {

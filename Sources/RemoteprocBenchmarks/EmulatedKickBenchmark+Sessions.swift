@@ -116,6 +116,40 @@ final class SerialSession {
     return samples
   }
 
+  /// `count` round trips that each begin with the guest asleep in `wait`/`wfi`: after a
+  /// reply the host lets 200 µs pass (the firmware re-arms its kick and idles; the owner
+  /// thread sleeps after its 50 µs idle spin), then queues the write with `perform`, so the
+  /// round trip is timed on the owner thread from the write through the kick, the guest's
+  /// wake-up and interrupt, to the checked reply; the owner thread's own wake-up (the OS's
+  /// scheduling latency) is outside the figure.
+  func fromIdle(_ count: Int) async throws -> [Int64] {
+    exchange.state.withLock { s in
+      s.timesEachReply = true
+      s.samples = []
+      s.samples.reserveCapacity(count)
+      s.failure = nil
+    }
+    defer { exchange.state.withLock { $0.timesEachReply = false } }
+    let clock = ContinuousClock()
+    let exchange = self.exchange
+    for round in 0..<count {
+      let before = exchange.replies.load(ordering: .acquiring)
+      try await Task.sleep(for: .microseconds(200))
+      try platform.core.perform { exchange.sendNext() }
+      let start = clock.now
+      while exchange.replies.load(ordering: .acquiring) == before {
+        if let failure = exchange.state.withLock({ $0.failure }) { throw EmulatedKickBenchmark.Failure(failure) }
+        guard clock.now - start < .seconds(10) else {
+          throw EmulatedKickBenchmark.Failure("round trip \(round) from idle: no reply after 10 s (\(platform.core.state))")
+        }
+        await Task.yield()
+      }
+    }
+    let (samples, failure) = exchange.state.withLock { ($0.samples, $0.failure) }
+    if let failure { throw EmulatedKickBenchmark.Failure(failure) }
+    return samples
+  }
+
   func close() async { await session.close() }
 }
 
@@ -125,7 +159,10 @@ final class SerialExchange: Sendable {
   struct State: Sendable {
     var port: VirtioSerialPort?
     var reply: [UInt8] = []
+    /// Single-thread mode: each reply sends the next request from the receive closure.
     var singleThread = false
+    /// Idle mode: each reply is timed, and the next request waits for the guest to idle.
+    var timesEachReply = false
     var remaining = 0
     var sentAt: ContinuousClock.Instant?
     var samples: [Int64] = []
@@ -175,6 +212,7 @@ final class SerialExchange: Sendable {
         s.failure = "wrong reply: \(s.reply.count) bytes, expected \(expected.count) case-inverted"
       }
       s.reply.removeAll(keepingCapacity: true)
+      if s.timesEachReply, let sentAt = s.sentAt { s.samples.append(nanoseconds(now - sentAt)) }
       guard s.singleThread else { return (true, false) }
       if let sentAt = s.sentAt { s.samples.append(nanoseconds(now - sentAt)) }
       s.remaining -= 1

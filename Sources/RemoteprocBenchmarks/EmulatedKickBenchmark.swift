@@ -14,11 +14,17 @@ import RemoteprocEmulated
 ///     kicks need no thread hand-off;
 ///   - *cross-thread* (`cross_thread_rtt_ns_*`): a host thread writes and spins until the
 ///     owner thread has delivered the reply, as an application thread would.
+///   In both, a request that arrives while the firmware is still in its receive loop is
+///   taken without a kick (virtio notification suppression), as on real hardware; the
+///   `kicks_per_round_trip` figures say how often a kick was needed.
+///   - *from idle* (`idle_rtt_ns_*`): every round trip starts with the guest asleep in
+///     `wait`/`wfi`, so each one takes a kick, a wake-up and an interrupt; timed on the owner
+///     thread (see `SerialSession.fromIdle`).
 /// - Echo throughput (`echo_msgs_per_s`): 32-byte messages to rpmsg-echo's
 ///   `rpmsg-client-sample` endpoint with every transmit buffer in flight, single-thread; the
 ///   median of five floods.
-/// - Guest speed (`guest_mips`): guest instructions per round trip (counted in a separate
-///   run with a code hook) over the time spent in guest code per round trip (measured in a
+/// - Guest speed (`guest_mips`): guest instructions and stores per round trip (counted in a
+///   separate run with a code hook and a memory-write hook) over the time spent in guest code per round trip (measured in a
 ///   third run), so neither measurement disturbs the other or the round trip.
 public struct EmulatedKickBenchmark: Sendable {
   public struct Result: Codable, Sendable {
@@ -31,11 +37,25 @@ public struct EmulatedKickBenchmark: Sendable {
     public var cross_thread_rtt_ns_p99: Double
     /// Times the owner thread slept on its futex during the cross-thread run.
     public var cross_thread_owner_sleeps: UInt64
+    /// Round trips that begin with the guest asleep: a kick and an interrupt each.
+    public var idle_rtt_ns_p50: Double
+    public var idle_rtt_ns_p99: Double
+    /// Host→guest kicks per round trip in each mode (the firmware suppresses kicks while it
+    /// is taking requests anyway).
+    public var kicks_per_round_trip: Double
+    public var cross_thread_kicks_per_round_trip: Double
+    public var idle_kicks_per_round_trip: Double
+    /// Interrupts the guest took per round trip from idle.
+    public var idle_interrupts_per_round_trip: Double
     public var echo_msgs_per_s: Double
     /// Millions of guest instructions per second of guest execution.
     public var guest_mips: Double
     public var guest_instructions_per_round_trip: Double
     public var guest_ns_per_round_trip: Double
+    /// Guest stores per round trip (MMIO included), and those of them to a page that holds
+    /// translated code (QEMU's self-modifying-code slow path), from the counting run.
+    public var guest_stores_per_round_trip: Double
+    public var guest_code_page_stores_per_round_trip: Double
     /// Timed round trips per mode (after the warm-up).
     public var round_trips: Int
     public var echo_messages: Int
@@ -75,12 +95,23 @@ public struct EmulatedKickBenchmark: Sendable {
     let quiet = EmulatedCore.Options(watchdogTimeout: nil)
 
     let serial = try await SerialSession(self, options: quiet)
+    let core = serial.platform.core
     _ = try await serial.singleThread(warmUp)
+    var before = core.statistics
     let single = try await serial.singleThread(roundTrips)
+    let singleKicks = core.statistics.kicks - before.kicks
     _ = try await serial.crossThread(warmUp)
-    let sleepsBefore = serial.platform.core.statistics.sleeps
+    before = core.statistics
     let cross = try await serial.crossThread(roundTrips)
-    let sleeps = serial.platform.core.statistics.sleeps - sleepsBefore
+    let sleeps = core.statistics.sleeps - before.sleeps
+    let crossKicks = core.statistics.kicks - before.kicks
+    // From idle: 200 µs apart, so fewer of them (at most 2,000).
+    let idleRoundTrips = min(roundTrips, 2_000)
+    _ = try await serial.fromIdle(min(warmUp, 50))
+    before = core.statistics
+    let idle = try await serial.fromIdle(idleRoundTrips)
+    let idleKicks = core.statistics.kicks - before.kicks
+    let idleInterrupts = core.statistics.interruptsDelivered - before.interruptsDelivered
     await serial.close()
 
     // guest_mips: the guest's share of a round trip, and its instruction count, each from
@@ -102,11 +133,15 @@ public struct EmulatedKickBenchmark: Sendable {
     await timed.close()
     var counting = quiet
     counting.countsInstructions = true
+    counting.countsStores = true
     let counted = try await SerialSession(self, options: counting)
     _ = try await counted.singleThread(warmUp)
-    let instructionsBefore = counted.platform.core.statistics.instructions
+    let countsBefore = counted.platform.core.statistics
     _ = try await counted.singleThread(profiled)
-    let instructions = counted.platform.core.statistics.instructions - instructionsBefore
+    let countsAfter = counted.platform.core.statistics
+    let instructions = countsAfter.instructions - countsBefore.instructions
+    let stores = countsAfter.stores - countsBefore.stores
+    let codePageStores = countsAfter.codePageStores - countsBefore.codePageStores
     await counted.close()
 
     // Echo throughput: the median of five floods of a fifth of the messages each.
@@ -125,10 +160,17 @@ public struct EmulatedKickBenchmark: Sendable {
       rtt_ns_p50: percentile(single, 50), rtt_ns_p99: percentile(single, 99),
       cross_thread_rtt_ns_p50: percentile(cross, 50), cross_thread_rtt_ns_p99: percentile(cross, 99),
       cross_thread_owner_sleeps: sleeps,
+      idle_rtt_ns_p50: percentile(idle, 50), idle_rtt_ns_p99: percentile(idle, 99),
+      kicks_per_round_trip: Double(singleKicks) / Double(roundTrips),
+      cross_thread_kicks_per_round_trip: Double(crossKicks) / Double(roundTrips),
+      idle_kicks_per_round_trip: Double(idleKicks) / Double(idleRoundTrips),
+      idle_interrupts_per_round_trip: Double(idleInterrupts) / Double(idleRoundTrips),
       echo_msgs_per_s: percentile(rates, 50),
       guest_mips: instructionsPerRoundTrip / guestNanoseconds * 1_000,
       guest_instructions_per_round_trip: instructionsPerRoundTrip,
       guest_ns_per_round_trip: guestNanoseconds,
+      guest_stores_per_round_trip: Double(stores) / Double(profiled),
+      guest_code_page_stores_per_round_trip: Double(codePageStores) / Double(profiled),
       round_trips: roundTrips, echo_messages: 5 * flood)
   }
 

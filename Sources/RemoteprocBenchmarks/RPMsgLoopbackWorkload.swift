@@ -81,10 +81,8 @@ public final class RPMsgLoopbackWorkload {
 
   /// Has another thread kick both buses (taking their transmit and receive locks), which
   /// revokes the locks' bias for good, as in a multi-threaded program. Returns when done.
-  ///
-  /// A thread of its own, not a task: this thread waits for it, and with one CPU allowed
-  /// (the process inherited an affinity of one CPU) the concurrency pool has a single
-  /// thread, so a task would never run.
+  /// A thread of its own, not a task: the caller may hold the only thread of the
+  /// concurrency pool (a process confined to one CPU has a pool of one).
   public func useFromAnotherThread() {
     let done = Count()
     let host = pair.host, remote = pair.remote

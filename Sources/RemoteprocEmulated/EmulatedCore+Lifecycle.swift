@@ -1,6 +1,7 @@
 import CRemoteprocEmulatedShims
 import CUnicorn
 import Dispatch
+import HostCPUs
 import SharedMemory
 import Synchronization
 
@@ -24,8 +25,10 @@ extension EmulatedCore {
         spawned = false
       }
       let boot = try bootPlan(entry: entry, registers: bootRegisters)
+      // The host's threads leave the CPUs before the owner thread exists, which is born on them.
+      let reservation = try reserveCPUs()
       configureSlot()
-      let runner = Runner(core: self, boot: boot)
+      let runner = Runner(core: self, boot: boot, reservation: reservation)
       control.state.withLock {
         $0.phase = .running
         $0.events = events
@@ -33,11 +36,14 @@ extension EmulatedCore {
       }
       control.work.withLock { $0.removeAll() }
       runners.withLock { $0[slot] = runner }
-      let error = rproc_emu_thread_spawn(slot) { slot in Runner.threadMain(slot: slot) }
+      let cpus = CPUMask(options.cpus).words
+      let error = rproc_emu_thread_spawn(slot, { slot in Runner.threadMain(slot: slot) }, cpus[0], cpus[1], cpus[2], cpus[3])
       guard error == 0 else {
         runners.withLock { _ = $0.removeValue(forKey: slot) }
         control.state.withLock { $0.phase = .offline }
-        throw EmulationError(.thread, "cannot start the owner thread", errno: error)
+        reservation?.release()
+        let on = options.cpus.isEmpty ? "" : " on CPUs \(options.cpus.map(String.init).joined(separator: ","))"
+        throw EmulationError(.thread, "cannot start the owner thread\(on)", errno: error)
       }
       spawned = true
       runner.ready.wait()
@@ -104,7 +110,8 @@ extension EmulatedCore {
     rproc_emu_configure_watchdog(slot, options.watchdogTimeout.map(nanoseconds) ?? 0)
     rproc_emu_configure_idle_spin(slot, nanoseconds(options.idleSpin))
     rproc_emu_configure_profiling(
-      slot, options.countsInstructions ? 1 : 0, options.measuresGuestTime ? 1 : 0)
+      slot, options.countsInstructions ? 1 : 0, options.measuresGuestTime ? 1 : 0,
+      options.countsStores ? 1 : 0)
   }
 }
 
@@ -131,13 +138,16 @@ final class Runner: Sendable {
   let control: CoreControl
   let ready = DispatchSemaphore(value: 0)
   let setupFailure = Mutex<EmulationError?>(nil)
+  /// The CPUs of this run (``EmulatedCore/Options/cpus``), given back when it ends.
+  let reservation: CPUReservation?
 
-  init(core: EmulatedCore, boot: BootPlan) {
+  init(core: EmulatedCore, boot: BootPlan, reservation: CPUReservation?) {
     slot = core.slot
     machine = core.machine
     windows = core.windows
     self.boot = boot
     control = core.control
+    self.reservation = reservation
   }
 
   static func threadMain(slot: Int32) {
@@ -147,9 +157,12 @@ final class Runner: Sendable {
 
   func main() {
     do throws(EmulationError) {
+      // Born on the CPUs already; registering keeps the host's thread moves off this thread.
+      do { try reservation?.pinCallingThread() } catch { throw EmulationError(error) }
       try setUp()
     } catch {
       rproc_emu_close(slot)
+      reservation?.release()
       setupFailure.withLock { $0 = error }
       ready.signal()
       return
@@ -165,6 +178,8 @@ final class Runner: Sendable {
       guard result == RPROC_EMU_RUN_DOORBELL else {
         let report = result == RPROC_EMU_RUN_CRASHED ? CrashReport(slot: slot) : nil
         rproc_emu_close(slot)
+        // The guest is gone (stopped or crashed): the host has its CPUs back before it hears.
+        reservation?.release()
         if let report { crashed(report) }
         return
       }

@@ -30,15 +30,25 @@ public final class EmulatedCore: Sendable {
     /// Add the time spent running guest code to ``Statistics/guestTime`` (two clock reads
     /// per return from the emulator). For measurements only.
     public var measuresGuestTime: Bool
+    /// Count every guest store in ``Statistics/stores`` and ``Statistics/codePageStores``
+    /// (a Unicorn memory-write hook: every store takes a slow path). For measurements only.
+    public var countsStores: Bool
+    /// CPUs taken from the host while the core runs (Linux: the MIPS driver's `cpus`): the
+    /// owner thread runs on them only, and every other thread of this process leaves them
+    /// from start until the run ends (stop, or a crash). Empty: no pinning.
+    public var cpus: [Int]
 
     public init(
       watchdogTimeout: Duration? = .seconds(2), idleSpin: Duration = .microseconds(50),
-      countsInstructions: Bool = false, measuresGuestTime: Bool = false
+      countsInstructions: Bool = false, measuresGuestTime: Bool = false,
+      countsStores: Bool = false, cpus: [Int] = []
     ) {
       self.watchdogTimeout = watchdogTimeout
       self.idleSpin = idleSpin
       self.countsInstructions = countsInstructions
       self.measuresGuestTime = measuresGuestTime
+      self.countsStores = countsStores
+      self.cpus = cpus
     }
   }
 
@@ -92,12 +102,20 @@ public final class EmulatedCore: Sendable {
     /// Time the owner thread spent running guest code; zero unless
     /// ``Options/measuresGuestTime``.
     public var guestTime: Duration
+    /// Guest stores (memory writes, MMIO included); 0 unless ``Options/countsStores``.
+    public var stores: UInt64
+    /// Of ``stores``, those to a target page the guest has run code from: QEMU sends each of
+    /// them through its self-modifying-code check. 0 unless ``Options/countsStores``.
+    public var codePageStores: UInt64
     /// Batches of host work (``perform(_:)``) the owner thread ran.
     public var hostWorkRuns: UInt64
   }
 
   public let machine: EmulatedMachine
+  /// The options, with ``Options/cpus`` checked and sorted.
   public let options: Options
+  /// What messages and the CPU registry call the core ("CPU 1 is already given to …").
+  public let name: String
   /// The whole of the core's memory (every window, in order), for dumps and tools.
   public let mapping: SharedMapping
   let windows: [MemoryRegion]
@@ -105,8 +123,15 @@ public final class EmulatedCore: Sendable {
   let control: CoreControl
 
   /// Creates a core with zeroed memory. No thread runs until ``start(entry:bootRegisters:events:)``.
-  public init(machine: EmulatedMachine, options: Options = Options()) throws(EmulationError) {
+  ///
+  /// - Parameter name: what messages call the core (rprocd: the device name, `remoteproc0`);
+  ///   nil: its owner thread's name, `rproc-emu-<n>`.
+  /// - Throws: ``EmulationError/Code/invalidCPUs`` for a ``Options/cpus`` list naming a CPU
+  ///   that is out of range, listed twice, missing or offline, or every CPU of the host.
+  public init(machine: EmulatedMachine, options: Options = Options(), name: String? = nil) throws(EmulationError) {
     try machine.validate()
+    var options = options
+    options.cpus = try Self.validate(cpus: options.cpus)
     let mapping: SharedMapping
     do {
       mapping = try SharedMapping.memfd(name: "rproc-\(machine.name)", count: machine.memoryByteCount)
@@ -129,6 +154,7 @@ public final class EmulatedCore: Sendable {
     }
     self.machine = machine
     self.options = options
+    self.name = name ?? "rproc-emu-\(slot)"
     self.mapping = mapping
     self.windows = windows
     self.slot = slot
@@ -194,6 +220,7 @@ public final class EmulatedCore: Sendable {
       spuriousExits: value(RPROC_EMU_STAT_SPURIOUS_EXITS),
       instructions: value(RPROC_EMU_STAT_INSTRUCTIONS),
       guestTime: .nanoseconds(Int64(truncatingIfNeeded: value(RPROC_EMU_STAT_GUEST_NS))),
+      stores: value(RPROC_EMU_STAT_STORES), codePageStores: value(RPROC_EMU_STAT_CODE_PAGE_STORES),
       hostWorkRuns: control.workRuns.load(ordering: .relaxed))
   }
 

@@ -12,11 +12,12 @@ public final class EmulatedPlatform: RemoteProcessorPlatform {
     self.core = core
   }
 
-  /// Creates a core for `machine`.
+  /// Creates a core for `machine`; `name` is what messages and the CPU registry call it
+  /// (rprocd: the device name), by default its owner thread's name.
   public convenience init(
-    machine: EmulatedMachine, options: EmulatedCore.Options = .init()
+    machine: EmulatedMachine, options: EmulatedCore.Options = .init(), name: String? = nil
   ) throws(EmulationError) {
-    self.init(core: try EmulatedCore(machine: machine, options: options))
+    self.init(core: try EmulatedCore(machine: machine, options: options, name: name))
   }
 
   public var platformName: String { "emulated \(core.machine.name)" }
@@ -47,6 +48,8 @@ public final class EmulatedPlatform: RemoteProcessorPlatform {
   public func start(bootAddress: UInt64, notifier: RemoteprocNotifier) async throws(RemoteprocError) {
     do {
       try core.start(entry: bootAddress, events: Self.events(notifier))
+    } catch where error.code == .cpusTaken {
+      throw RemoteprocError(.busy, "\(platformName): \(error.message)")  // as the process platform
     } catch {
       throw RemoteprocError(.platform, "\(platformName): \(error)")
     }

@@ -2,7 +2,7 @@
 public struct EmulationError: Error, Hashable, Sendable, CustomStringConvertible {
   public struct Code: Hashable, Sendable, CustomStringConvertible {
     private enum Wrapped: Hashable, Sendable {
-      case invalidMachine, invalidState, outOfCores, emulator, memory, thread
+      case invalidMachine, invalidState, outOfCores, emulator, memory, thread, invalidCPUs, cpusTaken
     }
     private var wrapped: Wrapped
     private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
@@ -17,8 +17,13 @@ public struct EmulationError: Error, Hashable, Sendable, CustomStringConvertible
     public static var emulator: Self { Self(.emulator) }
     /// Guest memory could not be created or does not cover an address.
     public static var memory: Self { Self(.memory) }
-    /// The owner thread could not be started.
+    /// The owner thread could not be started (or pinned to its CPUs).
     public static var thread: Self { Self(.thread) }
+    /// ``EmulatedCore/Options/cpus`` names a CPU the core cannot have: out of range, listed
+    /// twice, missing or offline, or every CPU of the host. Linux: `-EINVAL`.
+    public static var invalidCPUs: Self { Self(.invalidCPUs) }
+    /// Another remote processor of this process holds one of the core's CPUs. Linux: `-EBUSY`.
+    public static var cpusTaken: Self { Self(.cpusTaken) }
 
     public var description: String { "\(wrapped)" }
   }

@@ -1,4 +1,5 @@
 import DaemonConfiguration
+import Glibc
 import Remoteproc
 import RemoteprocEmulated
 import RemoteprocNative
@@ -33,9 +34,22 @@ public enum PlatformFactory {
         throw PlatformFactoryError(key: key + ".machine", "an emulated core needs a machine")
       }
       let machine = try emulatedMachine(choice, memory: configuration.memory, key: key + ".memory")
-      return try emulated(machine, key: key)
+      return try emulated(
+        machine, options: .init(cpus: configuration.cpus?.cpus ?? []), name: configuration.deviceName, key: key)
     case .process:
       return try process(configuration, key: key)
+    }
+  }
+
+  /// A native-process core for `rproc run`: the firmware dies with the command
+  /// (`PR_SET_PDEATHSIG`), and its state file is named after the command's pid, so it never
+  /// adopts a firmware another host left running.
+  public static func process(runningWith cpus: [Int], doorbell: DoorbellMode = .sleep) throws(PlatformFactoryError) -> ProcessPlatform {
+    let options = ProcessPlatform.Options(cpus: cpus, doorbell: doorbell, exitsWithHost: true)
+    do {
+      return try ProcessPlatform(name: "rproc-run-\(getpid())", options: options)
+    } catch {
+      throw PlatformFactoryError(key: "native", "cannot create the process core: \(error.message)")
     }
   }
 
@@ -55,10 +69,16 @@ public enum PlatformFactory {
     }
   }
 
-  /// An emulated core of `machine`.
-  public static func emulated(_ machine: EmulatedMachine, key: String = "machine") throws(PlatformFactoryError) -> EmulatedPlatform {
+  /// An emulated core of `machine`, named `name` in messages and the CPU registry (rprocd:
+  /// the device name), whose owner thread runs on `options.cpus` (taken from the host while
+  /// it runs).
+  public static func emulated(
+    _ machine: EmulatedMachine, options: EmulatedCore.Options = .init(), name: String? = nil, key: String = "machine"
+  ) throws(PlatformFactoryError) -> EmulatedPlatform {
     do {
-      return try EmulatedPlatform(machine: machine)
+      return try EmulatedPlatform(machine: machine, options: options, name: name)
+    } catch where error.code == .invalidCPUs {
+      throw PlatformFactoryError(key: key, "cannot create the \(machine.name) core: \(error.message)")
     } catch {
       throw PlatformFactoryError(key: key, "cannot create the \(machine.name) core: \(error)")
     }

@@ -1,6 +1,7 @@
 import CProcessShims
 import CSystemShims
 import Foundation
+import HostCPUs
 import Remoteproc
 import SharedMemory
 import Synchronization

@@ -1,5 +1,6 @@
 import Firmware
 import Foundation
+import HostCPUs
 import Remoteproc
 import RemoteprocNative
 import SharedMemory
@@ -44,7 +45,8 @@ final class Run: Sendable {
 
 extension ProcessPlatform {
   /// The ELF machine of this host.
-  static var hostMachine: ELFMachine {
+  /// The ELF machine this host's executables have (x86-64 or AArch64).
+  public static var hostMachine: ELFMachine {
     #if arch(x86_64)
       .x86_64
     #elseif arch(arm64)
@@ -57,6 +59,11 @@ extension ProcessPlatform {
   /// Accepts ELF64 executables (fixed or position-independent) of this machine and byte
   /// order whose resource table fits the table page and whose segments stay clear of the
   /// shared memory's device addresses. Linux: `rproc_elf_sanity_check`.
+  /// True when `image` is an executable of this host (the process platform's firmware).
+  public static func runsNatively(_ image: ELFImage) -> Bool {
+    image.elfClass == .elf64 && image.machine == hostMachine && image.byteOrder == .host
+  }
+
   public func checkImage(_ image: ELFImage) throws(RemoteprocError) {
     guard image.elfClass == .elf64, image.machine == Self.hostMachine, image.byteOrder == .host else {
       throw RemoteprocError(
@@ -130,7 +137,7 @@ extension ProcessPlatform {
     } catch {
       throw RemoteprocError(.platform, "\(name): preparing the firmware: \(error)")
     }
-    let reservation = try CPUReservation.acquire(options.cpus, owner: name)
+    let reservation = try Self.reserve(options.cpus, for: name)
     let process: FirmwareProcess
     do throws(RemoteprocError) {
       process = try FirmwareProcess.spawn(
@@ -258,7 +265,7 @@ extension ProcessPlatform {
       ProcessStateFile.remove(directory: stateDirectory, name: name)
       throw RemoteprocError(.invalidState, "\(name): the firmware process (pid \(detached.record.pid)) no longer runs")
     }
-    let reservation = try CPUReservation.acquire(detached.record.cpus, owner: name)
+    let reservation = try Self.reserve(detached.record.cpus, for: name)
     let process: FirmwareProcess
     do {
       process = try FirmwareProcess.adopt(pid: detached.record.pid, isChild: detached.isChild)
@@ -276,6 +283,11 @@ extension ProcessPlatform {
     try await begin(
       Run(process: process, record: detached.record, reservation: reservation), notifier: notifier, epoch: epoch,
       what: "the new host")
+  }
+
+  /// Takes `cpus` for the firmware `name` and moves the host's threads off them.
+  private static func reserve(_ cpus: [Int], for name: String) throws(RemoteprocError) -> CPUReservation? {
+    do { return try CPUReservation.acquire(cpus, owner: name) } catch { throw RemoteprocError(error) }
   }
 
   /// Leaves the platform as a host that died would: its threads stop and the CPUs are given

@@ -1,5 +1,6 @@
 import Firmware
 import Foundation
+import HostCPUs
 import Remoteproc
 import RemoteprocNative
 import SharedMemory
@@ -111,7 +112,7 @@ public final class ProcessPlatform: RemoteProcessorPlatform {
       throw RemoteprocError(.invalidArgument, "process platform name \(name.debugDescription): use 1...64 of A-Z a-z 0-9 . _ -")
     }
     var options = options
-    options.cpus = try CPUReservation.validate(options.cpus)
+    do { options.cpus = try CPUReservation.validate(options.cpus) } catch { throw RemoteprocError(error) }
     let size = options.memorySize
     guard size % NativeLayout.pageSize == 0, size >= NativeLayout.minimumSize, size <= NativeLayout.maximumSize else {
       throw RemoteprocError(

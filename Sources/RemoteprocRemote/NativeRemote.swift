@@ -122,33 +122,16 @@ public final class NativeRemote: Sendable {
     let mode = try control.mode
     let watchdog = try control.watchdogMilliseconds
     let timeout: Int64 = watchdog == 0 ? -1 : Int64(watchdog) * 500_000
-    var madeEndpoints = false
+    var session = RPMsgRemoteSession()
     while !shouldStop() {
       let epoch = try control.hostEpoch
       if epoch != seenEpoch.load(ordering: .acquiring) {
         // A new host: drop everything of the old one before saying we saw it (the new host
         // starts its handshake then).
-        if bus.isRunning { bus.reset(reason: "a new host attached") }
-        madeEndpoints = false
+        session.reset(bus, reason: "a new host attached")
         try acknowledgeHost()
       }
-      let ready = entry.status.contains(.driverOK)
-      if bus.isRunning, !ready {
-        bus.reset(reason: "the host reset the device")
-        madeEndpoints = false
-      }
-      if !bus.isRunning, ready {
-        do throws(RPMsgError) {
-          if !madeEndpoints {
-            try endpoints(bus)
-            madeEndpoints = true
-          }
-          try bus.startRemote(resource: entry, addressMap: addressMap)
-        } catch {
-          log("rpmsg: the host's device is unusable: \(error)")
-        }
-      }
-      if bus.isRunning { bus.handleKick() }
+      session.follow(bus, entry: entry, addressMap: addressMap, log: log, endpoints: endpoints)
       try control.pet()
       do { _ = try control.toRemote.wait(mode: mode, timeoutNanoseconds: timeout) } catch {
         throw NativeError(error, "waiting for a kick")

@@ -12,7 +12,8 @@ extension Bench {
       discussion: """
         Boots firmware/build/case-invert-<machine>.elf and rpmsg-echo-<machine>.elf under the \
         remoteproc core. rtt_ns_* is the single-thread round trip (host logic on the core's \
-        owner thread); cross_thread_rtt_ns_* is the same with the host on another thread.
+        owner thread); cross_thread_rtt_ns_* is the same with the host on another thread; \
+        idle_rtt_ns_* starts each round trip with the guest asleep (a kick and an interrupt each).
         """)
 
     @Option(help: "mips32, mips32be, rv32 or cortex-m4 (default: every machine).")
@@ -67,13 +68,18 @@ extension Bench {
       func ns(_ value: Double) -> String { "\(Int(value.rounded())) ns" }
       for r in results {
         print("\(r.machine)")
-        print("  round trip, single-thread   p50 \(ns(r.rtt_ns_p50))   p99 \(ns(r.rtt_ns_p99))   (target p50 ≤ 5000 ns)")
+        print("  round trip, single-thread   p50 \(ns(r.rtt_ns_p50))   p99 \(ns(r.rtt_ns_p99))   (target p50 ≤ 5000 ns)"
+                + "   \(String(format2: r.kicks_per_round_trip)) kicks each")
         print("  round trip, cross-thread    p50 \(ns(r.cross_thread_rtt_ns_p50))   p99 \(ns(r.cross_thread_rtt_ns_p99))"
-                + "   (owner thread slept \(r.cross_thread_owner_sleeps)×)")
+                + "   \(String(format2: r.cross_thread_kicks_per_round_trip)) kicks each (owner thread slept \(r.cross_thread_owner_sleeps)×)")
+        print("  round trip, from idle       p50 \(ns(r.idle_rtt_ns_p50))   p99 \(ns(r.idle_rtt_ns_p99))"
+                + "   \(String(format2: r.idle_kicks_per_round_trip)) kicks and \(String(format2: r.idle_interrupts_per_round_trip)) interrupts each")
         print("  rpmsg echo                  \(Int(r.echo_msgs_per_s.rounded())) messages/s")
         print("  guest                       \(String(format2: r.guest_mips)) MIPS, "
                 + "\(Int(r.guest_instructions_per_round_trip.rounded())) instructions and "
                 + "\(ns(r.guest_ns_per_round_trip)) per round trip")
+        print("  guest stores                \(String(format2: r.guest_stores_per_round_trip)) per round trip, "
+                + "\(String(format2: r.guest_code_page_stores_per_round_trip)) of them to pages holding code")
       }
       print("\(roundTrips) timed round trips per mode, \(echoMessages) echoes")
     }

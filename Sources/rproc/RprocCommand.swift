@@ -6,7 +6,7 @@ struct RprocCommand: AsyncParsableCommand {
     commandName: "rproc",
     abstract: "Load, run and inspect remote-processor firmware; control rprocd's processors; measure the stack.",
     subcommands: [
-      Run.self, Inspect.self, Bench.self, List.self, Status.self, Start.self, Stop.self, Firmware.self, Trace.self,
+      Run.self, Inspect.self, OpenAMP.self, Bench.self, List.self, Status.self, Start.self, Stop.self, Firmware.self, Trace.self,
       Coredump.self,
     ])
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaemonConfiguration
 import Firmware
 import Foundation
 import RPMsg
@@ -8,10 +9,11 @@ import RemoteprocEmulated
 import RemoteprocVirtio
 import SharedMemory
 
-/// `rproc run FIRMWARE [--machine M] [--console]`: boot a firmware on an emulated core.
+/// `rproc run FIRMWARE [--machine M] [--cpus LIST] [--console]`: boot a firmware on an emulated
+/// core, or as a native process when it is an executable of this host.
 struct Run: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Boot a firmware on an emulated core, show its state and trace, and talk to its serial port.",
+    abstract: "Boot a firmware on an emulated core (or as a native process), show its state and trace, and talk to its serial port.",
     discussion: """
       State changes and trace output go to standard error. With --console, standard input is \
       sent to the firmware's serial port (or its rpmsg-tty channel when it has no serial port) \
@@ -24,8 +26,11 @@ struct Run: AsyncParsableCommand {
   @Argument(help: "The firmware ELF file.")
   var firmware: String
 
-  @Option(help: "The emulated machine: \(EmulatedMachine.all.map(\.name).joined(separator: ", ")). Inferred from the ELF when absent.")
+  @Option(help: "The machine: \(RunSession.machineNames) (a native process on this host). Inferred from the ELF when absent.")
   var machine: String?
+
+  @Option(help: "CPUs taken from the host for the core, as in rprocd's configuration (\"1\", \"2-3,5\"): the emulator runs there only and this process's other threads leave them.")
+  var cpus: String?
 
   @Flag(help: "Join standard input and output to the serial port (or rpmsg-tty) until end of input.")
   var console = false
@@ -37,18 +42,26 @@ struct Run: AsyncParsableCommand {
   var deviceTimeout = 5.0
 
   func validate() throws {
-    if let machine, EmulatedMachine.named(machine) == nil {
-      throw ValidationError(
-        "unknown machine '\(machine)'; choose one of \(EmulatedMachine.all.map(\.name).joined(separator: ", ")).")
+    if let machine, EmulatedMachine.named(machine) == nil, machine != RunSession.native {
+      throw ValidationError("unknown machine '\(machine)'; choose one of \(RunSession.machineNames).")
     }
     guard deviceTimeout > 0 else { throw ValidationError("'--device-timeout' must be positive.") }
+    _ = try cpuList()
+  }
+
+  /// `--cpus` as CPU numbers (none when absent).
+  func cpuList() throws -> [Int] {
+    guard let cpus else { return [] }
+    do { return try CPUSet(parsing: cpus).cpus } catch {
+      throw ValidationError("'--cpus' \(cpus.debugDescription) \(error.description).")
+    }
   }
 
   func run() async throws {
     let session: RunSession
     do {
       session = try await RunSession.start(
-        firmware: firmware, machineName: machine, legacyVringAddress: legacyVringAddress)
+        firmware: firmware, machineName: machine, cpus: try cpuList(), legacyVringAddress: legacyVringAddress)
     } catch let error as RunFailure {
       Output.error("rproc run: \(error.message)")
       throw ExitCode(1)

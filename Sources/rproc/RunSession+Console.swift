@@ -49,7 +49,7 @@ extension RunSession {
   func runConsole(deviceTimeout: Duration) async -> Int32 {
     guard let device = await findConsole(timeout: deviceTimeout) else {
       Output.error(
-        "rproc run: the firmware has no serial port and announced no rpmsg-tty channel within \(deviceTimeout); it cannot be used with --console")
+        "\(command): the firmware has no serial port and announced no \(tty.serviceNames.joined(separator: " or ")) channel within \(deviceTimeout); it cannot be used with --console")
       return 1
     }
     Output.error("\(processor.deviceName): console on the \(device.description)")
@@ -71,7 +71,7 @@ extension RunSession {
         try await device.write(chunk)
         traffic.sent(chunk.count)
       } catch {
-        Output.error("rproc run: writing to the \(device.description) failed: \(error)")
+        Output.error("\(command): writing to the \(device.description) failed: \(error)")
         return 1
       }
     }
@@ -86,7 +86,7 @@ extension RunSession {
       }
     }
     if await processor.state == .crashed {
-      Output.error("rproc run: \(processor.deviceName) crashed")
+      Output.error("\(command): \(processor.deviceName) crashed")
       return 2
     }
     return 0

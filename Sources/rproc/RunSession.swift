@@ -6,36 +6,47 @@ import RPMsgDrivers
 import Remoteproc
 import RemoteprocEmulated
 import RemoteprocHost
+import RemoteprocProcess
 import RemoteprocVirtio
 import SharedMemory
 import Synchronization
 import VirtioSerial
 
-/// One firmware booted on one emulated core, with its diagnostics printed and its console
-/// reachable: what `rproc run` drives.
+/// One processor with its diagnostics printed and its console reachable: what `rproc run`
+/// drives (a firmware booted on an emulated core) and `rproc openamp attach` (an OpenAMP
+/// remote attached to).
 final class RunSession: Sendable {
   let registry: RemoteprocRegistry
   let processor: RemoteProcessor
   let drivers: RemoteprocVirtioDrivers
   let tty: RPMsgTTYDriver
   let received: AsyncStream<[UInt8]>
-  let machine: EmulatedMachine
+  /// The command, for messages ("rproc run").
+  let command: String
   private let watchers: Mutex<[Task<Void, Never>]> = Mutex([])
 
-  private init(
+  init(
     registry: RemoteprocRegistry, processor: RemoteProcessor, drivers: RemoteprocVirtioDrivers,
-    tty: RPMsgTTYDriver, received: AsyncStream<[UInt8]>, machine: EmulatedMachine
+    tty: RPMsgTTYDriver, received: AsyncStream<[UInt8]>, command: String
   ) {
     self.registry = registry
     self.processor = processor
     self.drivers = drivers
     self.tty = tty
     self.received = received
-    self.machine = machine
+    self.command = command
   }
 
-  /// Chooses the machine, registers the processor and boots it.
-  static func start(firmware path: String, machineName: String?, legacyVringAddress: Bool) async throws -> RunSession {
+  /// `--machine native`: the process platform.
+  static let native = "native"
+  /// Every `--machine` choice.
+  static var machineNames: String { (EmulatedMachine.all.map(\.name) + [native]).joined(separator: ", ") }
+
+  /// Chooses the machine (an emulated core, or a native process for this host's
+  /// executables), registers the processor and boots it.
+  static func start(
+    firmware path: String, machineName: String?, cpus: [Int] = [], legacyVringAddress: Bool
+  ) async throws -> RunSession {
     let url = URL(fileURLWithPath: path)
     guard let data = FileManager.default.contents(atPath: url.path) else {
       throw RunFailure(message: "\(path): cannot read the file (missing, a directory, or no permission)")
@@ -44,22 +55,32 @@ final class RunSession: Sendable {
     do { image = try ELFImage(bytes: [UInt8](data)) } catch {
       throw RunFailure(message: "\(path): \(error.message)")
     }
-    let machine: EmulatedMachine
-    if let machineName {
-      machine = EmulatedMachine.named(machineName)!  // validated by the command
-    } else {
-      guard
-        let inferred = EmulatedMachine.forELF(
-          machine: image.machine.rawValue, dataEncoding: image.byteOrder == .little ? 1 : 2)
-      else {
-        throw RunFailure(
-          message: "\(path): no emulated machine runs \(image.machine) \(image.byteOrder)-endian images; give --machine (\(EmulatedMachine.all.map(\.name).joined(separator: ", ")))")
+    let platform: any RemoteProcessorPlatform
+    let coreName: String
+    if machineName == RunSession.native || (machineName == nil && ProcessPlatform.runsNatively(image)) {
+      // This host's own executable: the process platform (docs/process-platform.md).
+      do { platform = try PlatformFactory.process(runningWith: cpus) } catch {
+        throw RunFailure(message: error.message)
       }
-      machine = inferred
-    }
-    let platform: EmulatedPlatform
-    do { platform = try PlatformFactory.emulated(machine) } catch {
-      throw RunFailure(message: error.message)
+      coreName = RunSession.native
+    } else {
+      let machine: EmulatedMachine
+      if let machineName {
+        machine = EmulatedMachine.named(machineName)!  // validated by the command
+      } else {
+        guard
+          let inferred = EmulatedMachine.forELF(
+            machine: image.machine.rawValue, dataEncoding: image.byteOrder == .little ? 1 : 2)
+        else {
+          throw RunFailure(
+            message: "\(path): no emulated machine runs \(image.machine) \(image.byteOrder)-endian images, and it is no executable of this host (ELF64 \(ProcessPlatform.hostMachine)); give --machine (\(RunSession.machineNames))")
+        }
+        machine = inferred
+      }
+      do { platform = try PlatformFactory.emulated(machine, options: .init(cpus: cpus)) } catch {
+        throw RunFailure(message: error.message)
+      }
+      coreName = machine.name
     }
     let (received, sink) = AsyncStream.makeStream(of: [UInt8].self)
     let tty = RPMsgTTYDriver()
@@ -71,14 +92,14 @@ final class RunSession: Sendable {
     var options = RemoteProcessor.Options()
     options.legacyZeroVringAddress = legacyVringAddress
     let processor = await registry.add(
-      name: machine.name, firmware: url.lastPathComponent, platform: platform,
+      name: coreName, firmware: url.lastPathComponent, platform: platform,
       firmwareStore: FirmwareStore(directories: [url.deletingLastPathComponent().path]), drivers: drivers,
       options: options
     ).processor
     let session = RunSession(
-      registry: registry, processor: processor, drivers: drivers, tty: tty, received: received, machine: machine)
+      registry: registry, processor: processor, drivers: drivers, tty: tty, received: received, command: "rproc run")
     session.watchEvents()
-    Output.error("\(processor.deviceName): \(machine.name) core, firmware \(url.lastPathComponent)")
+    Output.error("\(processor.deviceName): \(coreName == RunSession.native ? "native process" : "\(coreName) core"), firmware \(url.lastPathComponent)")
     do {
       try await processor.boot()
     } catch {
@@ -94,7 +115,7 @@ final class RunSession: Sendable {
   }
 
   /// Prints state changes, crashes and recoveries to standard error.
-  private func watchEvents() {
+  func watchEvents() {
     let stream = registry.events.subscribe()
     let task = Task {
       for await event in stream {
@@ -114,7 +135,7 @@ final class RunSession: Sendable {
   }
 
   /// Prints what the firmware adds to its trace buffers to standard error, line by line.
-  private func watchTrace() {
+  func watchTrace() {
     let processor = self.processor
     let task = Task {
       var shown: [Int: Int] = [:]
@@ -139,16 +160,19 @@ final class RunSession: Sendable {
     watchers.withLock { $0.append(task) }
   }
 
-  /// Shuts the processor down (whatever its state) and stops the watchers.
-  func stop() async {
-    await registry.remove(processor)
+  /// Shuts the processor down (whatever its state; with `detach`, an attached remote is left
+  /// running) and stops the watchers.
+  func stop(detach: Bool = false) async {
+    await registry.remove(processor, detach: detach)
     try? await Task.sleep(for: .milliseconds(60))  // let the trace watcher print the last lines
     for task in watchers.withLock({ $0 }) { task.cancel() }
   }
 
-  /// Runs until SIGINT or SIGTERM.
-  func runUntilInterrupted() async {
-    let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+  /// Runs until SIGINT or SIGTERM, or (with `orCrash`) until the processor crashes. Returns
+  /// false for a crash.
+  @discardableResult
+  func runUntilInterrupted(orCrash: Bool = false) async -> Bool {
+    let (stream, continuation) = AsyncStream.makeStream(of: Int32?.self)
     let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
       signal(number, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: number)
@@ -156,10 +180,21 @@ final class RunSession: Sendable {
       source.resume()
       return source
     }
+    let events = registry.events.subscribe()
+    let crashes = Task {
+      for await event in events where orCrash {
+        if case .crashed = event { continuation.yield(nil) }
+      }
+    }
+    defer {
+      crashes.cancel()
+      sources.forEach { $0.cancel() }
+    }
     for await number in stream {
+      guard let number else { return false }
       Output.error("\(processor.deviceName): signal \(number), shutting down")
       break
     }
-    sources.forEach { $0.cancel() }
+    return true
   }
 }

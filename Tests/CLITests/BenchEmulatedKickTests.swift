@@ -26,7 +26,7 @@ import Testing
     let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     #expect(object["machine"] as? String == "rv32")
     for key in ["rtt_ns_p50", "rtt_ns_p99", "echo_msgs_per_s", "guest_mips", "cross_thread_rtt_ns_p50",
-                "cross_thread_rtt_ns_p99"] {
+                "cross_thread_rtt_ns_p99", "idle_rtt_ns_p50", "idle_rtt_ns_p99"] {
       let value = try #require(object[key] as? Double, "\(key)")
       #expect(value > 0, "\(key)")
     }
@@ -54,7 +54,8 @@ import Testing
       Boots firmware/build/case-invert-<machine>.elf and rpmsg-echo-<machine>.elf
       under the remoteproc core. rtt_ns_* is the single-thread round trip (host logic
       on the core's owner thread); cross_thread_rtt_ns_* is the same with the host on
-      another thread.
+      another thread; idle_rtt_ns_* starts each round trip with the guest asleep (a
+      kick and an interrupt each).
 
       USAGE: rproc bench emulated-kick [--machine <machine>] [--json] [--round-trips <round-trips>] [--echo-messages <echo-messages>] [--firmware-directory <firmware-directory>]
 

@@ -57,10 +57,43 @@ import Testing
     #expect(result.stderr.contains("cannot run on rv32"))
   }
 
+  /// `--cpus` as in rprocd's configuration: the core runs on the last CPU (its own process,
+  /// so the test process's CPU registry is not involved).
+  @Test(
+    .enabled(if: built, "firmware/build is missing: run scripts/setup"),
+    .enabled(if: ProcessInfo.processInfo.activeProcessorCount >= 2, "one CPU: none can be taken from the host"))
+  func theCoreRunsOnTheCPUsGivenAndBadListsAreRefused() throws {
+    let last = ProcessInfo.processInfo.activeProcessorCount - 1
+    let result = try Rproc.run(
+      ["run", Self.firmware("case-invert-rv32"), "--cpus", "\(last)", "--console"], stdin: "On CPU\n")
+    #expect(result.stdout == "oN cpu\n")
+    #expect(result.status == 0, "\(result.stderr)")
+    let syntax = try Rproc.run(["run", Self.firmware("case-invert-rv32"), "--cpus", "2-"])
+    #expect(syntax.status == 64)
+    #expect(syntax.stderr.contains("'--cpus' \"2-\" item 1, \"2-\", is not a CPU number or a range such as 2-3."))
+    let all = try Rproc.run(["run", Self.firmware("case-invert-rv32"), "--cpus", "0-\(last)"])
+    #expect(all.status == 1)
+    #expect(all.stderr.hasPrefix("rproc run: cannot create the rv32 core: cpus: 0-\(last) would leave the host no CPU"))
+  }
+
+  /// An executable of this host runs as a native process (the process platform), found from
+  /// its ELF header or named with --machine native; an emulated image cannot run natively.
+  @Test(.enabled(if: built, "firmware/build is missing: run scripts/setup"))
+  func aNativeFirmwareRunsAsAProcess() throws {
+    let inferred = try Rproc.run(["run", Self.firmware("rpmsg-echo-native"), "--console"], stdin: "Native echo\n")
+    #expect(inferred.stdout == "Native echo\n")
+    #expect(inferred.status == 0, "\(inferred.stderr)")
+    #expect(inferred.stderr.contains("remoteproc0: native process, firmware rpmsg-echo-native.elf"))
+    #expect(inferred.stderr.contains("trace0: rpmsg-echo on native: hello"))
+    let named = try Rproc.run(["run", Self.firmware("case-invert-rv32"), "--machine", "native"], stdin: "")
+    #expect(named.status == 1)
+    #expect(named.stderr.contains("cannot run as a native process here"), "\(named.stderr)")
+  }
+
   @Test func badArgumentsAreRefusedWithUsage() throws {
     let machine = try Rproc.run(["run", "--machine", "z80", "fw.elf"])
     #expect(machine.status == 64)
-    #expect(machine.stderr.contains("unknown machine 'z80'; choose one of mips32, mips32be, rv32, cortex-m4."))
+    #expect(machine.stderr.contains("unknown machine 'z80'; choose one of mips32, mips32be, rv32, cortex-m4, native."))
     let missing = try Rproc.run(["run", "/nonexistent/fw.elf"])
     #expect(missing.status == 1)
     #expect(missing.stderr == "rproc run: /nonexistent/fw.elf: cannot read the file (missing, a directory, or no permission)\n")

@@ -62,9 +62,10 @@ struct EmulatedCoreOwnerThreadTests {
     host.core.stop()
   }
 
-  @Test func profilingCountsInstructionsAndGuestTimeOnlyWhenAsked() throws {
+  @Test func profilingCountsInstructionsGuestTimeAndStoresOnlyWhenAsked() throws {
     let profiled = try HandHost(
-      "case-invert", on: .riscv32, options: .init(countsInstructions: true, measuresGuestTime: true))
+      "case-invert", on: .riscv32,
+      options: .init(countsInstructions: true, measuresGuestTime: true, countsStores: true))
     let plain = try HandHost("case-invert", on: .riscv32)
     for host in [profiled, plain] {
       try host.start()
@@ -74,7 +75,12 @@ struct EmulatedCoreOwnerThreadTests {
     }
     #expect(profiled.core.statistics.instructions > profiled.core.statistics.blocks)
     #expect(profiled.core.statistics.guestTime > .zero)
+    // Boot clears the BSS and writes the trace: stores, none of them to a page that runs code
+    // (the SDK's linker scripts keep data on pages of its own).
+    #expect(profiled.core.statistics.stores > 0)
+    #expect(profiled.core.statistics.codePageStores == 0)
     #expect(plain.core.statistics.instructions == 0)
     #expect(plain.core.statistics.guestTime == .zero)
+    #expect(plain.core.statistics.stores == 0 && plain.core.statistics.codePageStores == 0)
   }
 }

@@ -18,6 +18,9 @@ struct EmulatedKickBenchmarkTests {
     #expect(result.rtt_ns_p50 > 0 && result.rtt_ns_p99 >= result.rtt_ns_p50)
     #expect(result.cross_thread_rtt_ns_p50 > 0 && result.cross_thread_rtt_ns_p99 >= result.cross_thread_rtt_ns_p50)
     #expect(result.echo_msgs_per_s > 0)
+    // From idle, every round trip wakes the guest: one kick and one interrupt each.
+    #expect(result.idle_rtt_ns_p50 > 0 && result.idle_rtt_ns_p99 >= result.idle_rtt_ns_p50)
+    #expect(result.idle_kicks_per_round_trip == 1 && result.idle_interrupts_per_round_trip == 1)
     // Counted with a code hook: the same firmware path every round trip.
     #expect(result.guest_instructions_per_round_trip > 100)
     #expect(result.guest_mips > 0)

@@ -36,12 +36,14 @@ final class HandHost: Sendable {
   let events = HostEvents()
   private let nextFree: Mutex<UInt64>
 
-  init(_ example: String, on machine: EmulatedMachine, options: EmulatedCore.Options = .init()) throws {
+  init(
+    _ example: String, on machine: EmulatedMachine, options: EmulatedCore.Options = .init(), name: String? = nil
+  ) throws {
     self.machine = machine
     image = try FirmwareImages.image(example, for: machine)
     #expect(image.machine.rawValue == machine.elfMachine)
     #expect(image.byteOrder == machine.byteOrder)
-    let core = try EmulatedCore(machine: machine, options: options)
+    let core = try EmulatedCore(machine: machine, options: options, name: name)
     self.core = core
     try image.loadSegments { core.memory(forDeviceAddress: $0, length: $1) }
     let location = try #require(try image.resourceTable())

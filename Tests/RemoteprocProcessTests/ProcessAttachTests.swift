@@ -2,6 +2,7 @@ import Foundation
 import RPMsg
 import Remoteproc
 import RemoteprocProcess
+import RemoteprocTesting
 import Testing
 
 /// Attach after a host restart: the firmware keeps running; the next host finds it through
@@ -108,6 +109,11 @@ import Testing
     let count = ProcessInfo.processInfo.activeProcessorCount
     guard count >= 2 else { return }  // one CPU: nothing can be given away
     let cpu = count - 1
+    // Emulated cores' CPU tests (another target, same process) take the same CPU: one at a time.
+    try await HostCPUTestLock.withLock { try await pinsTheRemoteAndMovesTheHost(cpu: cpu) }
+  }
+
+  func pinsTheRemoteAndMovesTheHost(cpu: Int) async throws {
     let host = try await ProcessHost(firmware: "rpmsg-echo-native.elf", options: .init(cpus: [cpu]))
     do {
       try await host.processor.boot()

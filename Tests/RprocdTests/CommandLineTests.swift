@@ -228,8 +228,8 @@ extension DaemonTests {
          "typo.toml:5:1: processor.remoteproc0.cpuz: unknown key; did you mean cpus?"),
         ("[processor.remoteproc0]\nplatform = \"emulated\"\nmachine = \"mips33\"\nfirmware = \"x.elf\"\n",
          "typo.toml:3:1: processor.remoteproc0.machine:"),
-        ("[processor.remoteproc0]\nplatform = \"process\"\nfirmware = \"x.elf\"\n",
-         "processor.remoteproc0.platform: platform \"process\" (a native Linux process on stolen CPUs) is not available in this build of rprocd"),
+        ("[processor.remoteproc0]\nplatform = \"process\"\nfirmware = \"x.elf\"\ndoorbell = \"spin\"\n",
+         "typo.toml:4:1: processor.remoteproc0.doorbell: \"spin\" is not one of \"sleep\", \"adaptive\""),
         ("[processor.remoteproc1]\nplatform = \"emulated\"\nmachine = \"rv32\"\nfirmware = \"x.elf\"\n",
          "processor.remoteproc1: processors are numbered from remoteproc0 without gaps"),
       ]

@@ -1,20 +1,18 @@
 /*
  * Process control for the process platform (RemoteprocProcess): starting a firmware executable
- * as a child process, watching it through a pidfd, signalling it, and CPU affinity.
+ * as a child process, watching it through a pidfd and signalling it. The affinity of the
+ * host's own threads is CHostCPUShims' (host_cpus.h).
  *
  * Every function takes and returns integers only, so calling them is safe Swift and the
  * platform stays free of `unsafe`. Errors are returned as -errno.
  *
- * CPU sets cross as four 64-bit words (CPUs 0-255); the platform refuses larger CPU numbers.
+ * CPU sets cross as four 64-bit words (CPUs 0-255, as in host_cpus.h); the platform refuses
+ * larger CPU numbers.
  */
 #ifndef RPROC_PROCESS_SHIMS_H
 #define RPROC_PROCESS_SHIMS_H
 
 #include <stdint.h>
-
-/** CPUs a set can name: 4 words of 64 bits. */
-#define RPROC_CPU_WORDS 4
-#define RPROC_MAX_CPUS (64 * RPROC_CPU_WORDS)
 
 /**
  * Starts the executable open at `exec_fd` (fexecve) as a child process, from one long-lived
@@ -54,23 +52,5 @@ int rproc_pidfd_signal(int pidfd, int signal);
  * runs, or -errno (ECHILD: not our child, e.g. adopted after a host restart).
  */
 int rproc_pidfd_reap(int pidfd);
-
-/** The calling thread's id (gettid). */
-int rproc_gettid(void);
-
-/**
- * Edits one thread's CPU affinity: removes the CPUs in `remove`, then adds those in `add`
- * (sched_getaffinity, then sched_setaffinity on thread `tid`; 0 is the calling thread).
- * A set that would become empty is not applied: -EINVAL. Returns 0 or -errno.
- */
-int rproc_thread_affinity_edit(int tid, uint64_t remove0, uint64_t remove1, uint64_t remove2,
-                               uint64_t remove3, uint64_t add0, uint64_t add1, uint64_t add2,
-                               uint64_t add3);
-
-/**
- * Word `word` (0-3) of thread `tid`'s CPU affinity (0: the calling thread). Returns the word,
- * and 0 for a thread that does not exist or a word out of range.
- */
-uint64_t rproc_thread_affinity_word(int tid, int word);
 
 #endif /* RPROC_PROCESS_SHIMS_H */

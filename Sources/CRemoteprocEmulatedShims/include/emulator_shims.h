@@ -71,7 +71,9 @@
 #define RPROC_EMU_STAT_SPURIOUS_EXITS 6 /* uc_emu_start returned with no cause; resumed */
 #define RPROC_EMU_STAT_INSTRUCTIONS 7   /* only with instruction counting (profiling) */
 #define RPROC_EMU_STAT_GUEST_NS 8       /* time inside uc_emu_start, only with guest timing */
-#define RPROC_EMU_STAT_COUNT 9
+#define RPROC_EMU_STAT_STORES 9          /* only with store counting (profiling) */
+#define RPROC_EMU_STAT_CODE_PAGE_STORES 10 /* of those, stores to a page that ran code */
+#define RPROC_EMU_STAT_COUNT 11
 
 /** Reserves a slot (cross-thread state + engine holder). Returns the slot, or -1 if all
  *  RPROC_EMU_MAX_SLOTS are in use. */
@@ -99,8 +101,11 @@ void rproc_emu_configure_watchdog(int32_t slot, int64_t timeout_ns);
 /** How long the owner thread polls for a kick before it sleeps on a futex. */
 void rproc_emu_configure_idle_spin(int32_t slot, int64_t spin_ns);
 /** Profiling, read at the next rproc_emu_open: count every guest instruction (a UC_HOOK_CODE,
- *  which slows the guest several times) and/or time every uc_emu_start (two clock reads). */
-void rproc_emu_configure_profiling(int32_t slot, int32_t count_instructions, int32_t time_guest);
+ *  which slows the guest several times), time every uc_emu_start (two clock reads), and/or
+ *  count every guest store (a UC_HOOK_MEM_WRITE), telling apart stores to a target page that
+ *  has run code (those take QEMU's self-modifying-code slow path). */
+void rproc_emu_configure_profiling(int32_t slot, int32_t count_instructions, int32_t time_guest,
+                                   int32_t count_stores);
 /** Closes the engine (uc_close). Safe when none is open. */
 void rproc_emu_close(int32_t slot);
 
@@ -128,8 +133,14 @@ void rproc_emu_request_stop(int32_t slot);
 /** Any thread: a counter (RPROC_EMU_STAT_*). */
 uint64_t rproc_emu_statistic(int32_t slot, int32_t field);
 
-/** Starts the slot's owner thread, which calls entry(slot). Returns 0 or an errno. */
-int32_t rproc_emu_thread_spawn(int32_t slot, void (*entry)(int32_t));
+/** Starts the slot's owner thread, which calls entry(slot). The thread is created with its CPU
+ *  affinity set to cpus0..cpus3 (CPUs 0-255, four 64-bit words; unchanged from the caller's
+ *  when all are 0), so not one of its instructions runs elsewhere. Returns 0 or an errno
+ *  (EINVAL: a CPU this process may not use). */
+int32_t rproc_emu_thread_spawn(int32_t slot, void (*entry)(int32_t), uint64_t cpus0,
+                               uint64_t cpus1, uint64_t cpus2, uint64_t cpus3);
+/** Any thread: the owner thread's Linux thread id (gettid) while it runs, else 0. */
+int32_t rproc_emu_thread_id(int32_t slot);
 /** Joins the slot's owner thread. Returns 0, or an errno (ESRCH: none running). */
 int32_t rproc_emu_thread_join(int32_t slot);
 /** 1 when called on the slot's owner thread. */

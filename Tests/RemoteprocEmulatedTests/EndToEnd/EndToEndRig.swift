@@ -7,6 +7,7 @@ import RemoteprocEmulated
 import RemoteprocVirtio
 import Synchronization
 import Testing
+import Virtio
 import VirtioSerial
 
 /// The product's whole host stack around emulated cores, as `rproc run` and rprocd assemble
@@ -36,7 +37,8 @@ final class EndToEndRig: Sendable {
   let logLines = LineLog()
   let drivers: RemoteprocVirtioDrivers
 
-  init() {
+  /// - Parameter rpmsgFeatures: what the host accepts of an rpmsg vdev's offer.
+  init(rpmsgFeatures: VirtioFeatures = [.rpmsgNameService, .eventIndex]) {
     let tty = self.tty
     let ttyDriver = RPMsgTTYDriver { port in
       let bus = ObjectIdentifier(port.channel.bus)
@@ -59,6 +61,7 @@ final class EndToEndRig: Sendable {
     self.ttyDriver = ttyDriver
     self.crashyDriver = crashyDriver
     drivers = RemoteprocVirtioDrivers(
+      rpmsgFeatures: rpmsgFeatures,
       newBus: { _, _, bus in
         bus.register(sample)
         bus.register(ttyDriver)
@@ -133,8 +136,11 @@ final class EndToEndRig: Sendable {
 }
 
 /// Runs `body` with a fresh rig and always shuts its processors down.
-func withRig(_ body: (EndToEndRig) async throws -> Void) async throws {
-  let rig = EndToEndRig()
+func withRig(
+  rpmsgFeatures: VirtioFeatures = [.rpmsgNameService, .eventIndex],
+  _ body: (EndToEndRig) async throws -> Void
+) async throws {
+  let rig = EndToEndRig(rpmsgFeatures: rpmsgFeatures)
   do {
     try await body(rig)
   } catch {

@@ -80,13 +80,9 @@ static int write_garbage(struct rproc_vring *ring, const char *text, uint32_t le
   char command[24];
   if (!read_command(command, text, len)) return 0;
   if (!rproc_strncmp(command, "garbage-index", 24)) {
-    ring->used[1] = (uint16_t)(ring->used_idx + 1000u);
+    ring->used[1] = (uint16_t)(rproc_vring_used_index(ring) + 1000u);
   } else if (!rproc_strncmp(command, "garbage-id", 24)) {
-    uint32_t slot = ring->used_idx & (ring->num - 1u);
-    ring->used_ring[2 * slot] = 0xFFFFu;
-    ring->used_ring[2 * slot + 1] = 0;
-    ring->used_idx++;
-    ring->used[1] = ring->used_idx;
+    rproc_vring_put(ring, 0xFFFFu, 0);
   } else if (!rproc_strncmp(command, "garbage-length", 24)) {
     struct rproc_vring_buffer buffer;
     if (rproc_vring_take(ring, &buffer) != 1) return 0;

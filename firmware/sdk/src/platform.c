@@ -5,7 +5,6 @@
 #if !defined(RPROC_NATIVE)
 
 #include "rproc/machine.h"
-#include "rproc/vring.h"
 
 uint32_t rproc_boot_args[4];
 
@@ -100,11 +99,6 @@ void rproc_platform_init(enum rproc_kick_mode mode) {
   if (mode == RPROC_KICKS_INTERRUPT) enable_kicks();
 }
 
-void rproc_notify_host(uint32_t notifyid) {
-  rproc_mb(); /* the ring updates before the doorbell */
-  *rproc_mbox(RPROC_MBOX_DOORBELL) = notifyid;
-}
-
 uint32_t rproc_kicks_take(void) {
   uint32_t state = rproc_irq_save();
   if (kick_mode == RPROC_KICKS_POLLED) collect();
@@ -137,10 +131,7 @@ void rproc_abort(uint32_t code) {
   }
 }
 
-uint32_t rproc_platform_generation(void) { return 0; }
-
-void rproc_platform_watch(struct rproc_vring *ring) { (void)ring; }
-
-int rproc_platform_arm(struct rproc_vring *ring) { return rproc_vring_enable_kicks(ring); }
+/* rproc_notify_host, rproc_platform_generation, _watch and _arm are inline here (platform.h,
+   vring.h). */
 
 #endif /* !RPROC_NATIVE */

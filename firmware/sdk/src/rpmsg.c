@@ -95,17 +95,14 @@ static int bring_up(struct rproc_rpmsg *bus) {
 int rproc_rpmsg_poll(struct rproc_rpmsg *bus) {
   if (!bring_up(bus)) return 0;
   int delivered = 0;
+  uint16_t since = rproc_vring_used_index(&bus->from_host);
   struct rproc_vring_buffer buffer;
   rproc_vring_disable_kicks(&bus->from_host); /* no kicks while taking what is there */
   for (;;) {
-    int taken = rproc_vring_take(&bus->from_host, &buffer);
+    int taken = rproc_vring_take_or_arm(&bus->from_host, &buffer);
     if (taken == RPROC_VRING_EBADDESC) continue;
     if (taken < 0) return taken;
-    if (taken == 0) {
-      if (!rproc_platform_arm(&bus->from_host)) break;
-      rproc_vring_disable_kicks(&bus->from_host); /* more came: take them first */
-      continue;
-    }
+    if (taken == 0) break; /* drained, kicks asked for */
     rproc_platform_prepare_reply(&bus->to_host);
     const struct rpmsg_header *header = buffer.data;
     if (buffer.len < RPROC_RPMSG_HDR_SIZE || header->len > buffer.len - RPROC_RPMSG_HDR_SIZE) {
@@ -124,7 +121,7 @@ int rproc_rpmsg_poll(struct rproc_rpmsg *bus) {
     }
     rproc_vring_put(&bus->from_host, buffer.head, 0);
   }
-  rproc_vring_notify(&bus->from_host);
+  rproc_vring_notify(&bus->from_host, since);
   return delivered;
 }
 
@@ -139,8 +136,7 @@ int rproc_rpmsg_try_send(struct rproc_rpmsg *bus, uint32_t src, uint32_t dst,
   if (taken < 0) return taken;
   if (taken == 0) return -11;
   if (buffer.len < RPROC_RPMSG_HDR_SIZE + len) {
-    rproc_vring_put(&bus->to_host, buffer.head, 0);
-    rproc_vring_notify(&bus->to_host);
+    rproc_vring_notify(&bus->to_host, rproc_vring_put(&bus->to_host, buffer.head, 0));
     return -90;
   }
   struct rpmsg_header *header = buffer.data;
@@ -150,8 +146,8 @@ int rproc_rpmsg_try_send(struct rproc_rpmsg *bus, uint32_t src, uint32_t dst,
   header->len = (uint16_t)len;
   header->flags = 0;
   rproc_copy(header + 1, data, len);
-  rproc_vring_put(&bus->to_host, buffer.head, RPROC_RPMSG_HDR_SIZE + len);
-  rproc_vring_notify(&bus->to_host);
+  rproc_vring_notify(&bus->to_host,
+                     rproc_vring_put(&bus->to_host, buffer.head, RPROC_RPMSG_HDR_SIZE + len));
   return 0;
 }
 

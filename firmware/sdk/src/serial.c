@@ -1,4 +1,4 @@
-/* serial.c: the remoteproc serial port device. See rproc/serial.h. */
+/* serial.c: the remoteproc serial port device: set-up and the slow paths. See rproc/serial.h. */
 #include "rproc/serial.h"
 
 #include "rproc/machine.h"
@@ -16,7 +16,7 @@ void rproc_serial_init(struct rproc_serial *port, volatile struct rproc_fw_rsc_v
 
 int rproc_serial_ready(const struct rproc_serial *port) { return port->ready; }
 
-static int bring_up(struct rproc_serial *port) {
+int rproc_serial_bring_up(struct rproc_serial *port) {
   uint32_t generation = rproc_platform_generation();
   if (generation != port->generation) { /* a new host */
     port->generation = generation;
@@ -48,29 +48,11 @@ static int bring_up(struct rproc_serial *port) {
 }
 
 int rproc_serial_poll(struct rproc_serial *port) {
-  if (!bring_up(port)) return 0;
-  int handled = 0;
-  struct rproc_vring_buffer buffer;
-  rproc_vring_disable_kicks(&port->from_host);
-  for (;;) {
-    int taken = rproc_vring_take(&port->from_host, &buffer);
-    if (taken == RPROC_VRING_EBADDESC) continue;
-    if (taken < 0) return taken;
-    if (taken == 0) {
-      if (!rproc_platform_arm(&port->from_host)) break;
-      rproc_vring_disable_kicks(&port->from_host);
-      continue;
-    }
-    if (port->handler) port->handler(port, buffer.data, buffer.len);
-    rproc_vring_put(&port->from_host, buffer.head, 0);
-    handled++;
-  }
-  rproc_vring_notify(&port->from_host);
-  return handled;
+  return rproc_serial_poll_with(port, port->handler);
 }
 
-int rproc_serial_write(struct rproc_serial *port, const void *data, uint32_t len,
-                       void (*transform)(void *, const void *, __SIZE_TYPE__)) {
+int rproc_serial_write_slow(struct rproc_serial *port, const void *data, uint32_t len,
+                            void (*transform)(void *, const void *, __SIZE_TYPE__)) {
   const uint8_t *bytes = data;
   if (!transform) transform = rproc_copy;
   do {
@@ -90,8 +72,7 @@ int rproc_serial_write(struct rproc_serial *port, const void *data, uint32_t len
     }
     uint32_t chunk = len < buffer.len ? len : buffer.len;
     transform(buffer.data, bytes, chunk);
-    rproc_vring_put(&port->to_host, buffer.head, chunk);
-    rproc_vring_notify(&port->to_host);
+    rproc_vring_notify(&port->to_host, rproc_vring_put(&port->to_host, buffer.head, chunk));
     bytes += chunk;
     len -= chunk;
   } while (len > 0);

@@ -1,4 +1,5 @@
-/* vring.c: the device side of a legacy split virtqueue. See rproc/vring.h. */
+/* vring.c: the device side of a legacy split virtqueue: set-up and the error paths. The hot
+   path is inline in rproc/vring.h. */
 #include "rproc/vring.h"
 
 #include <stddef.h>
@@ -37,12 +38,12 @@ int rproc_vring_init(struct rproc_vring *ring, volatile struct rproc_fw_rsc_vdev
   ring->notifyid = rsc->notifyid;
   ring->num = (uint16_t)num;
   ring->event_idx = event_idx ? 1 : 0;
-  /* Start where the host's indices are (zero after a fresh handshake). */
+  /* Start where the host's indices are (zero after a fresh handshake); used.idx stays as
+     the host left it and is the firmware's copy from now on. */
   ring->last_avail = 0;
-  ring->used_idx = ring->used[1];
-  ring->signalled_used = ring->used_idx;
   ring->used[0] = 0; /* kicks on (rproc_vring_disable_kicks turns them off) */
   if (ring->event_idx) *ring->avail_event = ring->last_avail;
+  rproc_mb(); /* the kick requests before any re-check (rproc_vring_enable_kicks relies on it) */
   ring->broken = 0;
   return 0;
 }
@@ -51,77 +52,25 @@ int rproc_vring_has_available(struct rproc_vring *ring) {
   return !ring->broken && (uint16_t)(ring->avail[1] - ring->last_avail) != 0;
 }
 
-int rproc_vring_take(struct rproc_vring *ring, struct rproc_vring_buffer *buffer) {
-  if (ring->broken) return RPROC_VRING_EBROKEN;
-  uint16_t published = ring->avail[1];
-  uint16_t waiting = (uint16_t)(published - ring->last_avail);
-  if (waiting == 0) return 0;
-  if (waiting > ring->num) {
-    rproc_trace_printf("vring %u: avail idx %u is %u ahead of %u entries\n", ring->notifyid,
-                       published, waiting, ring->num);
-    ring->broken = 1;
-    return RPROC_VRING_EBROKEN;
-  }
-  rproc_rmb(); /* read the slot only after the index that published it */
-  uint16_t head = ring->avail[2 + (ring->last_avail & (ring->num - 1u))];
-  ring->last_avail++;
-  if (head >= ring->num) {
-    rproc_trace_printf("vring %u: head %u out of %u\n", ring->notifyid, head, ring->num);
-    ring->broken = 1;
-    return RPROC_VRING_EBROKEN;
-  }
+int rproc_vring_bad_avail(struct rproc_vring *ring, uint16_t published) {
+  rproc_trace_printf("vring %u: avail idx %u is %u ahead of %u entries\n", ring->notifyid,
+                     published, (uint16_t)(published - ring->last_avail), ring->num);
+  ring->broken = 1;
+  return RPROC_VRING_EBROKEN;
+}
+
+int rproc_vring_bad_head(struct rproc_vring *ring, uint16_t head) {
+  rproc_trace_printf("vring %u: head %u out of %u\n", ring->notifyid, head, ring->num);
+  ring->broken = 1;
+  return RPROC_VRING_EBROKEN;
+}
+
+int rproc_vring_bad_desc(struct rproc_vring *ring, uint16_t head) {
   volatile struct rproc_vring_desc_aligned *d = &ring->desc[head];
   uint64_t addr = d->addr;
-  uint32_t len = d->len;
-  uint16_t flags = d->flags;
-  if ((addr >> 32) != 0 || (flags & (RPROC_VRING_DESC_F_NEXT | RPROC_VRING_DESC_F_INDIRECT)) ||
-      !rproc_da_ok((uint32_t)addr, len)) {
-    rproc_trace_printf("vring %u: descriptor %u (0x%08x, %u bytes, flags %u) refused\n",
-                       ring->notifyid, head, (uint32_t)addr, len, flags);
-    rproc_vring_put(ring, head, 0);
-    return RPROC_VRING_EBADDESC;
-  }
-  buffer->data = rproc_da_ptr((uint32_t)addr);
-  buffer->len = len;
-  buffer->head = head;
-  buffer->writable = (flags & RPROC_VRING_DESC_F_WRITE) ? 1 : 0;
-  return 1;
-}
-
-void rproc_vring_put(struct rproc_vring *ring, uint16_t head, uint32_t written) {
-  uint32_t slot = ring->used_idx & (ring->num - 1u);
-  ring->used_ring[2 * slot] = head;
-  ring->used_ring[2 * slot + 1] = written;
-  rproc_wmb(); /* the element before the index */
-  ring->used_idx++;
-  ring->used[1] = ring->used_idx;
-}
-
-int rproc_vring_need_notify(struct rproc_vring *ring) {
-  rproc_mb();
-  uint16_t old = ring->signalled_used, now = ring->used_idx;
-  ring->signalled_used = now;
-  if (old == now) return 0;
-  if (ring->event_idx) {
-    uint16_t event = ring->avail[2 + ring->num]; /* used_event */
-    return (uint16_t)(now - event - 1) < (uint16_t)(now - old); /* vring_need_event */
-  }
-  return !(ring->avail[0] & RPROC_VRING_AVAIL_F_NO_INTERRUPT);
-}
-
-int rproc_vring_enable_kicks(struct rproc_vring *ring) {
-  if (ring->broken) return 0;
-  if (ring->event_idx) *ring->avail_event = ring->last_avail; /* kick me for the next one */
-  else ring->used[0] = 0;
-  rproc_mb(); /* the request before the re-check (the host: publish, mb, read it) */
-  return rproc_vring_has_available(ring);
-}
-
-void rproc_vring_disable_kicks(struct rproc_vring *ring) {
-  /* EVENT_IDX: avail_event stays where it is, behind what the host publishes next. */
-  if (!ring->event_idx && !ring->broken) ring->used[0] = RPROC_VRING_USED_F_NO_NOTIFY;
-}
-
-void rproc_vring_notify(struct rproc_vring *ring) {
-  if (rproc_vring_need_notify(ring)) rproc_notify_host(ring->notifyid);
+  rproc_trace_printf("vring %u: descriptor %u (0x%08x, %u bytes, flags %u) refused\n",
+                     ring->notifyid, head, (uint32_t)addr, d->len, d->flags);
+  /* Decided here, so no caller's later decision has to cover this put (rproc_vring_put). */
+  rproc_vring_notify(ring, rproc_vring_put(ring, head, 0));
+  return RPROC_VRING_EBADDESC;
 }

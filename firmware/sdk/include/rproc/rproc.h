@@ -3,6 +3,7 @@
 #define RPROC_RPROC_H
 
 #include "remoteproc_wire.h"
+#include "compiler.h"
 #include "machine.h"
 #include "mem.h"
 #include "platform.h"
