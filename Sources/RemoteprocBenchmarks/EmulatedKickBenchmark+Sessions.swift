@@ -47,6 +47,8 @@ final class BenchmarkSession {
 /// case-invert's serial port, driven from either thread.
 final class SerialSession {
   let session: BenchmarkSession
+  /// The guest's idle count when ``fromIdle(_:)`` last sent a request.
+  private var idlesAtLastSend: UInt64?
   let exchange: SerialExchange
   let port: VirtioSerialPort
   var platform: EmulatedPlatform { session.platform }
@@ -123,6 +125,8 @@ final class SerialSession {
   /// wake-up and interrupt, to the checked reply; the owner thread's own wake-up (the OS's
   /// scheduling latency) is outside the figure.
   func fromIdle(_ count: Int) async throws -> [Int64] {
+    // idlesAtLastSend: the guest's idle count when the last request went (nil before the
+    // first), so the next waits until the guest has idled since.
     exchange.state.withLock { s in
       s.timesEachReply = true
       s.samples = []
@@ -132,10 +136,21 @@ final class SerialSession {
     defer { exchange.state.withLock { $0.timesEachReply = false } }
     let clock = ContinuousClock()
     let exchange = self.exchange
+    let core = platform.core
     for round in 0..<count {
       let before = exchange.replies.load(ordering: .acquiring)
+      // The guest has gone back to wait/wfi since the last reply (on a busy machine 200 µs
+      // may not be enough), and the owner thread has had time to fall asleep.
+      let idleSince = clock.now
+      while let last = idlesAtLastSend, core.statistics.idles == last {
+        guard clock.now - idleSince < .seconds(10) else {
+          throw EmulatedKickBenchmark.Failure("round trip \(round) from idle: the guest never went idle again (\(core.state))")
+        }
+        try await Task.sleep(for: .microseconds(50))
+      }
       try await Task.sleep(for: .microseconds(200))
-      try platform.core.perform { exchange.sendNext() }
+      idlesAtLastSend = core.statistics.idles
+      try core.perform { exchange.sendNext() }
       let start = clock.now
       while exchange.replies.load(ordering: .acquiring) == before {
         if let failure = exchange.state.withLock({ $0.failure }) { throw EmulatedKickBenchmark.Failure(failure) }
