@@ -148,6 +148,17 @@ public struct VirtqueueDriver: Sendable {
   public mutating func add(
     address: UInt64, length: UInt32, isWritable: Bool, token: UInt32 = 0
   ) throws(VirtioError) -> UInt16 {
+    let head = try offer(address: address, length: length, isWritable: isWritable, token: token)
+    publishAvailable()
+    return head
+  }
+
+  /// Takes a free descriptor for one buffer and writes its avail slot, without storing
+  /// `avail.idx`. Returns the head descriptor.
+  @inlinable @inline(__always)
+  mutating func offer(
+    address: UInt64, length: UInt32, isWritable: Bool, token: UInt32
+  ) throws(VirtioError) -> UInt16 {
     if broken { throw brokenError! }
     guard _freeCount > 0 else { throw Self.full(1, 0, layout.count) }
     let head = freeHead
@@ -159,7 +170,7 @@ public struct VirtqueueDriver: Sendable {
     slots[h].chainLength = 1
     slots[h].bytes = UInt64(length)
     slots[h].token = token
-    publish(head)
+    stage(head)
     return head
   }
 
@@ -203,11 +214,18 @@ public struct VirtqueueDriver: Sendable {
   /// (the slot is visible first), which also publishes any chain offered unpublished.
   @inlinable @inline(__always)
   mutating func publish(_ head: UInt16) {
+    stage(head)
+    publishAvailable()
+  }
+
+  /// Writes the avail slot for `head` (unless it holds it already) and counts it as offered
+  /// but not yet published.
+  @inlinable @inline(__always)
+  mutating func stage(_ head: UInt16) {
     view.updateAvailRing(availShadow, head)
     availShadow &+= 1
     _inFlight &+= 1
     unpublished &+= 1
-    publishAvailable()
   }
 
   /// Offers one buffer like ``add(address:length:isWritable:token:)`` but does not store
@@ -219,21 +237,7 @@ public struct VirtqueueDriver: Sendable {
   public mutating func addUnpublished(
     address: UInt64, length: UInt32, isWritable: Bool, token: UInt32 = 0
   ) throws(VirtioError) {
-    if broken { throw brokenError! }
-    guard _freeCount > 0 else { throw Self.full(1, 0, layout.count) }
-    let head = freeHead
-    let h = Int(head)
-    freeHead = slots[h].link
-    _freeCount &-= 1
-    view.updateDescriptor(head, address: address, length: length,
-                          flags: isWritable ? DescriptorFlags.write.rawValue : 0, next: 0)
-    slots[h].chainLength = 1
-    slots[h].bytes = UInt64(length)
-    slots[h].token = token
-    view.updateAvailRing(availShadow, head)
-    availShadow &+= 1
-    _inFlight &+= 1
-    unpublished &+= 1
+    _ = try offer(address: address, length: length, isWritable: isWritable, token: token)
   }
 
   /// Stores `avail.idx` for the chains offered unpublished (release: their slots and
