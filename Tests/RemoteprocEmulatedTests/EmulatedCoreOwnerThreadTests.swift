@@ -55,9 +55,11 @@ struct EmulatedCoreOwnerThreadTests {
     let after = host.core.statistics
     #expect(port.received.withLock { $0 } == lines.map(invertedCase))
     #expect(after.kicks - before.kicks >= UInt64(lines.count))
-    // The guest never waited for a kick during the chain: it idles once, after the last reply.
-    #expect(after.idles - before.idles <= 1)
-    #expect(after.sleeps - before.sleeps <= 1)
+    // The guest never waited for a kick during the chain (50 exchanges): it idles after the
+    // last reply, and perhaps once more at the end of its start-up if that came after
+    // `before` was read (a busy machine delays the guest's first wait).
+    #expect(after.idles - before.idles <= 2)
+    #expect(after.sleeps - before.sleeps <= 2)
     #expect(host.events.firstCrash == nil)
     host.core.stop()
   }
