@@ -65,6 +65,7 @@ struct slot {
   _Atomic uint32_t wake_word;    /* futex word bumped by every kick/stop/posted work */
   _Atomic uint32_t sleeping;
   _Atomic uint32_t work_pending; /* rproc_emu_post_work: the host has work for this thread */
+  _Atomic uint32_t idle_work_pending; /* rproc_emu_post_idle_work: work for when the guest idles */
   _Atomic uint64_t stats[RPROC_EMU_STAT_COUNT];
 
   pthread_t thread;

@@ -46,7 +46,7 @@ static enum wake wait_for_event(struct slot *s) {
   for (unsigned spins = 0;; spins++) {
     if (atomic_load(&s->stop_requested)) return WAKE_STOP;
     if (atomic_load(&s->irq_raised)) return WAKE_KICK;
-    if (atomic_load(&s->work_pending)) return WAKE_WORK;
+    if (atomic_load(&s->work_pending) || atomic_load(&s->idle_work_pending)) return WAKE_WORK;
     if ((spins & 63u) == 0 && now_ns() >= deadline) break;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -56,7 +56,7 @@ static enum wake wait_for_event(struct slot *s) {
     uint32_t seen = atomic_load(&s->wake_word);
     atomic_store(&s->sleeping, 1);
     if (atomic_load(&s->stop_requested) || atomic_load(&s->irq_raised) ||
-        atomic_load(&s->work_pending))
+        atomic_load(&s->work_pending) || atomic_load(&s->idle_work_pending))
       break;
     stat_add(s, RPROC_EMU_STAT_SLEEPS, 1);
     futex_wait(&s->wake_word, seen);
@@ -78,6 +78,10 @@ int32_t rproc_emu_run(int32_t id) {
     if (atomic_load_explicit(&s->work_pending, memory_order_relaxed)) {
       atomic_store(&s->work_pending, 0);
       return RPROC_EMU_RUN_WORK;
+    }
+    if (s->idle && atomic_load_explicit(&s->idle_work_pending, memory_order_relaxed)) {
+      atomic_store(&s->idle_work_pending, 0);
+      return RPROC_EMU_RUN_IDLE_WORK;
     }
     if (s->idle) {
       enum wake why = wait_for_event(s);
@@ -164,6 +168,15 @@ void rproc_emu_post_work(int32_t id) {
   struct slot *s = get(id);
   if (!s) return;
   atomic_store(&s->work_pending, 1);
+  if (owned_slot == id) return;
+  atomic_fetch_add(&s->wake_word, 1);
+  if (atomic_load(&s->sleeping)) futex_wake(&s->wake_word);
+}
+
+void rproc_emu_post_idle_work(int32_t id) {
+  struct slot *s = get(id);
+  if (!s) return;
+  atomic_store(&s->idle_work_pending, 1);
   if (owned_slot == id) return;
   atomic_fetch_add(&s->wake_word, 1);
   if (atomic_load(&s->sleeping)) futex_wake(&s->wake_word);

@@ -81,6 +81,7 @@ int32_t rproc_emu_open(int32_t id, int32_t arch, int32_t big_endian) {
   atomic_store(&s->irq_raised, 0);
   atomic_store(&s->stop_requested, 0);
   atomic_store(&s->work_pending, 0);
+  atomic_store(&s->idle_work_pending, 0);
   if ((e = emu_add_hooks(s)) != UC_ERR_OK) goto fail;
   return UC_ERR_OK;
 fail:

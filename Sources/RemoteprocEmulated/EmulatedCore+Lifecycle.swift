@@ -35,6 +35,7 @@ extension EmulatedCore {
         $0.detachedDoorbells = 0
       }
       control.work.withLock { $0.removeAll() }
+      control.idleWork.withLock { $0.removeAll() }
       runners.withLock { $0[slot] = runner }
       let cpus = CPUMask(options.cpus).words
       let error = rproc_emu_thread_spawn(slot, { slot in Runner.threadMain(slot: slot) }, cpus[0], cpus[1], cpus[2], cpus[3])
@@ -172,7 +173,11 @@ final class Runner: Sendable {
       let result = rproc_emu_run(slot)
       dispatch(rproc_emu_take_doorbells(slot))
       if result == RPROC_EMU_RUN_WORK {
-        runWork()
+        runWork(control.work)
+        continue
+      }
+      if result == RPROC_EMU_RUN_IDLE_WORK {
+        runWork(control.idleWork)
         continue
       }
       guard result == RPROC_EMU_RUN_DOORBELL else {
@@ -225,8 +230,8 @@ final class Runner: Sendable {
   }
 
   /// Runs the host work queued so far, oldest first (work queued meanwhile runs next time).
-  func runWork() {
-    let batch = control.work.withLock { queue -> [@Sendable () -> Void] in
+  func runWork(_ queue: borrowing Mutex<[@Sendable () -> Void]>) {
+    let batch = queue.withLock { queue -> [@Sendable () -> Void] in
       defer { queue.removeAll(keepingCapacity: true) }
       return queue
     }

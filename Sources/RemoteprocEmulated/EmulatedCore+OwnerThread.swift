@@ -28,4 +28,21 @@ extension EmulatedCore {
     control.work.withLock { $0.append(work) }
     rproc_emu_post_work(slot)
   }
+
+  /// Runs `work` on the core's owner thread once the guest idles in `wait`/`wfi` (at once,
+  /// between two checks of the run loop, if it is idling now), and returns at once. The
+  /// guest is quiescent while the work runs: it has found nothing to do and asked to be
+  /// woken, so a request the work sends reaches it through a kick and an interrupt (what
+  /// `rproc bench emulated-kick` times as a kick round trip). Work for idle time runs after
+  /// any ``perform(_:)`` work queued before it; a guest that never idles never runs it.
+  ///
+  /// Work still queued when the core stops or crashes is dropped; the method throws when
+  /// the core is not running.
+  public func performWhenIdle(_ work: @escaping @Sendable () -> Void) throws(EmulationError) {
+    guard case .running = state else {
+      throw EmulationError(.invalidState, "\(machine.name) core is not running: no owner thread to run host work")
+    }
+    control.idleWork.withLock { $0.append(work) }
+    rproc_emu_post_idle_work(slot)
+  }
 }

@@ -255,6 +255,8 @@ final class CoreControl: Sendable {
   let state = Mutex(Shared())
   /// Host work queued for the owner thread (``EmulatedCore/perform(_:)``), in order.
   let work = Mutex<[@Sendable () -> Void]>([])
+  /// Host work for when the guest next idles (``EmulatedCore/performWhenIdle(_:)``), in order.
+  let idleWork = Mutex<[@Sendable () -> Void]>([])
   let workRuns = Atomic<UInt64>(0)
   /// Serializes start and stop, and is held while joining the owner thread; the owner thread
   /// never takes it. True while a thread has been spawned and not yet joined.

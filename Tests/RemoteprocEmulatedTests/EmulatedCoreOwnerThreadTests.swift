@@ -10,6 +10,13 @@ struct EmulatedCoreOwnerThreadTests {
     let entries = Mutex<[(Int, Bool)]>([])
   }
 
+  /// What work for idle time saw: the guest's idle count each time, and any run that was
+  /// not on the owner thread.
+  final class IdleRuns: Sendable {
+    let idles = Mutex<[UInt64]>([])
+    let offOwnerThread = Atomic<Int>(0)
+  }
+
   @Test(arguments: EmulatedMachine.all)
   func performRunsQueuedWorkOnTheOwnerThreadInOrder(machine: EmulatedMachine) throws {
     let host = try HandHost("case-invert", on: machine)
@@ -62,6 +69,53 @@ struct EmulatedCoreOwnerThreadTests {
     #expect(after.sleeps - before.sleeps <= 2)
     #expect(host.events.firstCrash == nil)
     host.core.stop()
+  }
+
+  /// The same chain, but each next string waits for the guest to idle (`performWhenIdle`):
+  /// every exchange then starts with the firmware in wait/wfi, so each takes a kick and an
+  /// interrupt, and the work always finds more idles than the last time it ran.
+  @Test(arguments: EmulatedMachine.all)
+  func workForIdleTimeRunsOnlyOnceTheGuestHasIdled(machine: EmulatedMachine) throws {
+    let host = try HandHost("case-invert", on: machine, options: .init(watchdogTimeout: nil))
+    #expect(throws: EmulationError.self) { try host.core.performWhenIdle {} }  // not running yet
+    try host.start()
+    let port = try HostVirtio(host, ordinal: 0, bufferSize: 512, acceptedFeatures: 1 << 29)
+    try host.waitForTrace("serial: up")
+    let lines = (0..<30).map { Array("Idle line \($0)\n".utf8) }
+    let core = host.core
+    let runs = IdleRuns()
+    @Sendable func sendWhenIdle(_ line: [UInt8]) {
+      try? core.performWhenIdle {
+        if !core.isOwnerThread { runs.offOwnerThread.add(1, ordering: .relaxed) }
+        runs.idles.withLock { $0.append(core.statistics.idles) }
+        try? port.send(line)
+      }
+    }
+    host.events.handlers.withLock {
+      $0[port.rxNotifyID] = { [weak port] in
+        guard let port else { return }
+        port.drainRx()
+        let count = port.received.withLock { $0.count }
+        if count < lines.count { sendWhenIdle(lines[count]) }
+      }
+    }
+    let before = core.statistics
+    sendWhenIdle(lines[0])
+    eventually("thirty replies") { port.received.withLock { $0.count } == lines.count }
+    let after = core.statistics
+    #expect(port.received.withLock { $0 } == lines.map(invertedCase))
+    #expect(runs.offOwnerThread.load(ordering: .relaxed) == 0)
+    let idles = runs.idles.withLock { $0 }
+    #expect(idles.count == lines.count)
+    #expect(zip(idles, idles.dropFirst()).allSatisfy { $0 < $1 }, "each run found a new idle: \(idles)")
+    // This hand-made driver kicks for each send and each receive buffer it gives back.
+    #expect(after.kicks - before.kicks >= UInt64(lines.count))
+    #expect(after.interruptsDelivered - before.interruptsDelivered >= UInt64(lines.count))
+    #expect(after.idles - before.idles >= UInt64(lines.count))
+    #expect(host.events.firstCrash == nil)
+    core.stop()
+    #expect(throws: EmulationError.self) { try core.performWhenIdle {} }
+    host.events.handlers.withLock { $0.removeAll() }  // the handler holds the core and the port
   }
 
   @Test func profilingCountsInstructionsGuestTimeAndStoresOnlyWhenAsked() throws {

@@ -42,6 +42,7 @@
 #define RPROC_EMU_RUN_CRASHED 2   /* read rproc_emu_crash_field; the engine must be closed */
 #define RPROC_EMU_RUN_STOPPED 3   /* rproc_emu_request_stop was honoured */
 #define RPROC_EMU_RUN_WORK 4      /* rproc_emu_post_work: run the host's work, then run again */
+#define RPROC_EMU_RUN_IDLE_WORK 5 /* rproc_emu_post_idle_work and the guest idles: likewise */
 
 /* Crash kinds (RPROC_EMU_CRASH_FIELD_KIND). */
 #define RPROC_EMU_CRASH_INVALID_INSTRUCTION 1
@@ -128,6 +129,9 @@ void rproc_emu_kick(int32_t slot, uint32_t mask);
 /** Any thread: asks rproc_emu_run to return RPROC_EMU_RUN_WORK at the next block boundary,
  *  or at once when the guest idles, so that the owner thread runs work the host queued. */
 void rproc_emu_post_work(int32_t slot);
+/** Any thread: asks rproc_emu_run to return RPROC_EMU_RUN_IDLE_WORK once the guest idles in
+ *  wait/wfi (at once if it is idling): work that must find the guest quiescent. */
+void rproc_emu_post_idle_work(int32_t slot);
 /** Any thread: asks rproc_emu_run to return RPROC_EMU_RUN_STOPPED at the next block. */
 void rproc_emu_request_stop(int32_t slot);
 /** Any thread: a counter (RPROC_EMU_STAT_*). */
