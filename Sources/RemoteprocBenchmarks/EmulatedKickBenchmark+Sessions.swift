@@ -63,16 +63,26 @@ final class SerialSession {
       throw EmulatedKickBenchmark.Failure("case-invert-\(bench.machine.name).elf brought no serial port up")
     }
     self.port = port
-    exchange.state.withLock { $0.port = port }
+    let core = session.platform.core
+    exchange.state.withLock {
+      $0.port = port
+      $0.core = core
+    }
   }
 
   /// `count` round trips with the host's logic on the owner thread: the first request is
   /// queued with `perform`, each reply's receive closure checks it and sends the next.
-  func singleThread(_ count: Int) async throws -> [Int64] {
+  /// `kicked`: the next request waits (`performWhenIdle`) until the firmware has found its
+  /// ring empty, asked for a kick and idled in `wait`/`wfi`, so each round trip is a write,
+  /// a kick, the guest's wake-up and interrupt, the reply and its doorbell. Otherwise it is
+  /// written from the reply's doorbell, while the firmware is still in its receive loop,
+  /// which takes it without a kick (notification suppression).
+  func singleThread(_ count: Int, kicked: Bool = false) async throws -> [Int64] {
     guard count > 0 else { return [] }
     exchange.finished.store(false, ordering: .releasing)
     exchange.state.withLock { s in
       s.singleThread = true
+      s.waitsForIdle = kicked
       s.remaining = count
       s.samples = []
       s.samples.reserveCapacity(count)
@@ -85,6 +95,7 @@ final class SerialSession {
     }
     let (samples, failure) = exchange.state.withLock { s in
       s.singleThread = false
+      s.waitsForIdle = false
       return (s.samples, s.failure)
     }
     if let failure { throw EmulatedKickBenchmark.Failure(failure) }
@@ -173,9 +184,12 @@ final class SerialSession {
 final class SerialExchange: Sendable {
   struct State: Sendable {
     var port: VirtioSerialPort?
+    var core: EmulatedCore?
     var reply: [UInt8] = []
     /// Single-thread mode: each reply sends the next request from the receive closure.
     var singleThread = false
+    /// Single-thread mode: the next request waits until the guest idles (a kick each).
+    var waitsForIdle = false
     /// Idle mode: each reply is timed, and the next request waits for the guest to idle.
     var timesEachReply = false
     var remaining = 0
@@ -220,22 +234,28 @@ final class SerialExchange: Sendable {
 
   func received(_ bytes: [UInt8]) {
     let now = clock.now
-    let (complete, sendAgain) = state.withLock { s -> (Bool, Bool) in
+    let (complete, sendAgain, whenIdle) = state.withLock { s -> (Bool, Bool, EmulatedCore?) in
       s.reply += bytes
-      guard s.reply.count >= expected.count else { return (false, false) }
+      guard s.reply.count >= expected.count else { return (false, false, nil) }
       if s.reply != expected, s.failure == nil {
         s.failure = "wrong reply: \(s.reply.count) bytes, expected \(expected.count) case-inverted"
       }
       s.reply.removeAll(keepingCapacity: true)
       if s.timesEachReply, let sentAt = s.sentAt { s.samples.append(nanoseconds(now - sentAt)) }
-      guard s.singleThread else { return (true, false) }
+      guard s.singleThread else { return (true, false, nil) }
       if let sentAt = s.sentAt { s.samples.append(nanoseconds(now - sentAt)) }
       s.remaining -= 1
-      return (true, s.remaining > 0 && s.failure == nil)
+      return (true, s.remaining > 0 && s.failure == nil, s.waitsForIdle ? s.core : nil)
     }
     guard complete else { return }
     replies.add(1, ordering: .releasing)
-    if sendAgain {
+    if sendAgain, let core = whenIdle {
+      do throws(EmulationError) {
+        try core.performWhenIdle { [self] in sendNext() }
+      } catch {
+        fail("queueing the next request for when the guest idles: \(error)")
+      }
+    } else if sendAgain {
       sendNext()
     } else if state.withLock({ $0.singleThread }) {
       finished.store(true, ordering: .releasing)

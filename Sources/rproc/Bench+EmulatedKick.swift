@@ -68,8 +68,10 @@ extension Bench {
       func ns(_ value: Double) -> String { "\(Int(value.rounded())) ns" }
       for r in results {
         print("\(r.machine)")
-        print("  round trip, single-thread   p50 \(ns(r.rtt_ns_p50))   p99 \(ns(r.rtt_ns_p99))   (target p50 ≤ 5000 ns)"
-                + "   \(String(format2: r.kicks_per_round_trip)) kicks each")
+        print("  kick round trip             p50 \(ns(r.rtt_ns_p50))   p99 \(ns(r.rtt_ns_p99))   (target p50 ≤ 5000 ns)"
+                + "   \(String(format2: r.kicks_per_round_trip)) kicks and \(String(format2: r.interrupts_per_round_trip)) interrupts each")
+        print("  round trip, streaming       p50 \(ns(r.streaming_rtt_ns_p50))   p99 \(ns(r.streaming_rtt_ns_p99))"
+                + "   \(String(format2: r.streaming_kicks_per_round_trip)) kicks each")
         print("  round trip, cross-thread    p50 \(ns(r.cross_thread_rtt_ns_p50))   p99 \(ns(r.cross_thread_rtt_ns_p99))"
                 + "   \(String(format2: r.cross_thread_kicks_per_round_trip)) kicks each (owner thread slept \(r.cross_thread_owner_sleeps)×)")
         print("  round trip, from idle       p50 \(ns(r.idle_rtt_ns_p50))   p99 \(ns(r.idle_rtt_ns_p99))"

@@ -25,8 +25,9 @@ import Testing
     #expect(result.status == 0, "\(result.stderr)")
     let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     #expect(object["machine"] as? String == "rv32")
-    for key in ["rtt_ns_p50", "rtt_ns_p99", "echo_msgs_per_s", "guest_mips", "cross_thread_rtt_ns_p50",
-                "cross_thread_rtt_ns_p99", "idle_rtt_ns_p50", "idle_rtt_ns_p99"] {
+    for key in ["rtt_ns_p50", "rtt_ns_p99", "echo_msgs_per_s", "guest_mips", "kicks_per_round_trip",
+                "interrupts_per_round_trip", "streaming_rtt_ns_p50", "streaming_rtt_ns_p99",
+                "cross_thread_rtt_ns_p50", "cross_thread_rtt_ns_p99", "idle_rtt_ns_p50", "idle_rtt_ns_p99"] {
       let value = try #require(object[key] as? Double, "\(key)")
       #expect(value > 0, "\(key)")
     }
