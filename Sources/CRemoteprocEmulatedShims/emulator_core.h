@@ -47,6 +47,8 @@
 #define WATCHDOG_CHECK_MASK 0x3FFFu    /* read the clock every 16 Ki blocks */
 #define MIPS_SAVED_REGS 34             /* $1…$31, hi, lo, status (pc kept apart) */
 #define ARM_EXC_RETURN_THREAD_MSP 0xFFFFFFF9u
+#define RISCV_MSTATUS_MIE 0x8u
+#define RISCV_SSIP 0x2u                /* mip.SSIP / mie.SSIE: the kick line */
 #define CODE_PAGES_MAX 64              /* store profiling: executed pages remembered */
 
 enum fault {
@@ -179,6 +181,7 @@ bool emu_deliver_interrupt(struct slot *s);
 void emu_mips_return(struct slot *s);
 bool emu_arm_return(struct slot *s, uint32_t exc_return);
 void emu_jump_in_hook(struct slot *s);
+void emu_riscv_lower_line(struct slot *s);
 
 /* emulator_hooks.c */
 uc_err emu_add_hooks(struct slot *s);

@@ -197,6 +197,7 @@ static uint64_t on_mailbox_read(uc_engine *uc, uint64_t offset, unsigned size, v
   switch (offset) {
   case RPROC_EMU_MBOX_PENDING:
     atomic_store(&s->irq_raised, 0);
+    if (s->arch == RPROC_EMU_ARCH_RISCV32) emu_riscv_lower_line(s); /* reading lowers SSIP */
     return atomic_exchange(&s->pending, 0);
   case RPROC_EMU_MBOX_VECTOR: return s->vector;
   case RPROC_EMU_MBOX_MAGIC: return RPROC_EMU_MBOX_MAGIC_VALUE;

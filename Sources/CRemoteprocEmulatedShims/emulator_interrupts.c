@@ -17,9 +17,11 @@ bool emu_interrupt_deliverable(struct slot *s) {
     return (status & 1u) && !(status & 2u) && (status & (1u << (8 + s->line)));
   }
   case RPROC_EMU_ARCH_RISCV32: {
+    /* Only raised when the CPU takes it at once (no SSIP left pending behind a wfi that
+       masks it: the run loop would not see that as a kick still to deliver). */
     uint32_t mstatus = read32(s, UC_RISCV_REG_MSTATUS);
     uint32_t mie = read32(s, UC_RISCV_REG_MIE);
-    return (mstatus & 0x8u) && (mie & 0x8u); /* MIE and MSIE */
+    return (mstatus & RISCV_MSTATUS_MIE) && (mie & RISCV_SSIP);
   }
   default:
     if (s->in_handler) return false;
@@ -67,17 +69,18 @@ void emu_mips_return(struct slot *s) {
   s->in_handler = false;
 }
 
-static void riscv_enter(struct slot *s) {
-  uint32_t mstatus = read32(s, UC_RISCV_REG_MSTATUS);
-  uint32_t mtvec = read32(s, UC_RISCV_REG_MTVEC);
-  write32(s, UC_RISCV_REG_MEPC, (uint32_t)s->pc);
-  write32(s, UC_RISCV_REG_MCAUSE, 0x80000003u); /* machine software interrupt */
-  write32(s, UC_RISCV_REG_MTVAL, 0);
-  /* MPIE ← MIE, MIE ← 0, MPP ← M. */
-  mstatus = (mstatus & ~(0x88u | 0x1800u)) | ((mstatus & 0x8u) << 4) | 0x1800u;
-  write32(s, UC_RISCV_REG_MSTATUS, mstatus);
-  uint32_t base = mtvec & ~3u;
-  s->pc = (mtvec & 3u) == 1u ? base + 4u * 3u : base;
+/* RISC-V: the kick is the supervisor software interrupt line (mip.SSIP), raised as an ACLINT
+   SSWI device would; with mideleg = 0 the CPU itself traps to machine mode (mepc, mcause
+   0x8000_0001, mstatus, mtvec) before its next block. The host does not write mstatus: a
+   write that changes MPP (Unicorn's mret leaves U there) flushes QEMU's soft TLB, which cost
+   ~1.5 µs a kick. Unicorn lets software set only delegable mip bits, so MSIP is not an option. */
+static void riscv_set_ssip(struct slot *s, bool raised) {
+  uint32_t mip = read32(s, UC_RISCV_REG_MIP);
+  write32(s, UC_RISCV_REG_MIP, raised ? mip | RISCV_SSIP : mip & ~RISCV_SSIP);
+}
+
+void emu_riscv_lower_line(struct slot *s) {
+  if (read32(s, UC_RISCV_REG_MIP) & RISCV_SSIP) riscv_set_ssip(s, false);
 }
 
 static const int arm_frame_regs[6] = {UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2,
@@ -134,7 +137,7 @@ bool emu_deliver_interrupt(struct slot *s) {
   stat_add(s, RPROC_EMU_STAT_INTERRUPTS, 1);
   switch (s->arch) {
   case RPROC_EMU_ARCH_MIPS32: mips_enter(s); return true;
-  case RPROC_EMU_ARCH_RISCV32: riscv_enter(s); return true;
+  case RPROC_EMU_ARCH_RISCV32: riscv_set_ssip(s, true); return true;
   default: return arm_enter(s);
   }
 }

@@ -103,8 +103,8 @@ extension EmulatedCore {
     switch machine.interrupts {
     case .handlerCall(let line, let magicReturn):
       rproc_emu_configure_interrupts(slot, Int32(line), magicReturn, 0)
-    case .machineSoftwareInterrupt:
-      rproc_emu_configure_interrupts(slot, 3, 0, 0)
+    case .softwareInterrupt:
+      rproc_emu_configure_interrupts(slot, 1, 0, 0)  // SSIP, mcause 1
     case .exception(let irq, let vectorTable):
       rproc_emu_configure_interrupts(slot, Int32(irq), 0, vectorTable)
     }

@@ -30,7 +30,7 @@ extension EmulatedMachine {
       BootRegister(name: "a0", value: 0, unicornID: Int32(UC_RISCV_REG_A0.rawValue)),
       BootRegister(name: "a1", value: 0, unicornID: Int32(UC_RISCV_REG_A1.rawValue)),
     ]),
-    interrupts: .machineSoftwareInterrupt)
+    interrupts: .softwareInterrupt)
 
   /// Cortex-M4 (ARMv7E-M, Thumb): vector table at 0, code and data in the first window.
   public static let cortexM4 = EmulatedMachine(

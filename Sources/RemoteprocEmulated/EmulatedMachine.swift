@@ -30,10 +30,12 @@ public struct EmulatedMachine: Hashable, Sendable {
     /// `ra = magicReturn`, and restores the context when the handler returns there. Delivered
     /// when Status.IE = 1, Status.EXL = 0 and Status.IM[line] = 1.
     case handlerCall(line: Int, magicReturn: UInt64)
-    /// RISC-V: a real machine-mode trap: `mepc`, `mcause` = machine software interrupt,
-    /// `mstatus.MPIE/MIE/MPP`, jump to `mtvec` (direct or vectored); the firmware returns with
-    /// `mret`. Delivered when mstatus.MIE = 1 and mie.MSIE = 1.
-    case machineSoftwareInterrupt
+    /// RISC-V: the host raises the supervisor software interrupt (`mip.SSIP`, as an ACLINT
+    /// SSWI device would) and the emulated CPU takes the trap itself, in machine mode
+    /// (`mideleg` = 0): `mepc`, `mcause` = 0x8000_0001, `mstatus.MPIE/MIE/MPP`, jump to
+    /// `mtvec` (direct or vectored); the firmware returns with `mret`. Raised when
+    /// mstatus.MIE = 1 and mie.SSIE = 1; reading the mailbox `PENDING` lowers it.
+    case softwareInterrupt
     /// Cortex-M: the host emulates exception entry for external interrupt `irq` (vector
     /// 16 + irq of the table at `vectorTable`): pushes the basic frame on MSP, sets
     /// LR = EXC_RETURN 0xFFFFFFF9, and pops it when the handler branches there.

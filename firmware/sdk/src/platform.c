@@ -53,7 +53,7 @@ extern void rproc_trap_entry(void);
 /* Called by rproc_trap_entry (start.S) with the registers saved, for everything but a host
    kick (which start.S collects itself); returns with mret. */
 void rproc_riscv_trap(uint32_t mcause) {
-  if (mcause == 0x80000003u) collect(); /* machine software interrupt: a host kick */
+  if (mcause == 0x80000001u) collect(); /* supervisor software interrupt: a host kick */
   else rproc_abort(0xE0000000u | mcause);
 }
 
@@ -71,7 +71,7 @@ static void idle(void) { __asm__ volatile("wfi" ::: "memory"); }
 
 static void enable_kicks(void) {
   __asm__ volatile("csrw mtvec, %0" ::"r"(&rproc_trap_entry));
-  __asm__ volatile("csrs mie, %0" ::"r"(8u)); /* MSIE */
+  __asm__ volatile("csrs mie, %0" ::"r"(2u)); /* SSIE: kicks raise mip.SSIP (machine doc) */
   __asm__ volatile("csrsi mstatus, 8" ::: "memory");
 }
 

@@ -1,5 +1,6 @@
 /* Start-up for the rv32 machine (machine mode): a stack, BSS cleared, main(); and the trap
-   entry the SDK puts in mtvec (direct mode) for host kicks (machine software interrupts). */
+   entry the SDK puts in mtvec (direct mode) for host kicks (supervisor software interrupts,
+   taken in machine mode: docs/machines/rv32.md). */
     .section .text.start, "ax"
     .globl _start
 _start:
@@ -24,7 +25,7 @@ _start:
     .balign 4
     .globl rproc_trap_entry
 rproc_trap_entry:
-    /* A host kick (machine software interrupt, mcause 0x80000003) only moves the mailbox's
+    /* A host kick (supervisor software interrupt, mcause 0x80000001) only moves the mailbox's
        PENDING bits into rproc_kicks: done here with two guest stores instead of sixteen
        register saves and a C call, because every guest store costs ~100 ns on Unicorn 2.0.1
        (docs/benchmarks.md). Anything else takes the full path below. */
@@ -32,11 +33,12 @@ rproc_trap_entry:
     csrr  t0, mcause
     bgez  t0, 1f                /* a synchronous exception */
     andi  t0, t0, 0x7ff
-    addi  t0, t0, -3
+    addi  t0, t0, -1
     bnez  t0, 1f                /* an interrupt other than a kick */
     addi  sp, sp, -16
     sw    t1, 0(sp)
-    li    t0, 0x02000004        /* RPROC_MBOX_BASE + RPROC_MBOX_PENDING (machine.h); read clears */
+    li    t0, 0x02000004        /* RPROC_MBOX_BASE + RPROC_MBOX_PENDING (machine.h); reading
+                                   clears it and lowers mip.SSIP */
     lw    t0, 0(t0)
     la    t1, rproc_kicks
     amoor.w zero, t0, (t1)

@@ -2,7 +2,8 @@
  * platform.h: the mailbox, kicks, idling, the watchdog and aborting, for every machine.
  *
  * Kicks from the host set bits in the mailbox PENDING register and interrupt the core
- * (MIPS: a handler call, RISC-V: a machine software interrupt trap, Cortex-M4: IRQ 0);
+ * (MIPS: a handler call, RISC-V: a supervisor software interrupt trap taken in machine mode,
+ * Cortex-M4: IRQ 0);
  * rproc_platform_init installs the SDK's handler, which collects them into rproc_kicks_take().
  */
 #ifndef RPROC_PLATFORM_H
