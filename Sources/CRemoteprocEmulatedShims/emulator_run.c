@@ -151,43 +151,37 @@ uint64_t rproc_emu_crash_field(int32_t id, int32_t field) {
   }
 }
 
+/* Sets a flag the owner thread's run loop checks, and wakes that thread if it sleeps. From
+   the owner thread itself (host code in an event handler or in posted work) there is nobody
+   to wake: the run loop sees the flag as soon as the host code returns. */
+static void raise_flag(int32_t id, struct slot *s, _Atomic uint32_t *flag, bool from_owner_too) {
+  atomic_store(flag, 1);
+  if (!from_owner_too && owned_slot == id) return;
+  atomic_fetch_add(&s->wake_word, 1);
+  if (atomic_load(&s->sleeping)) futex_wake(&s->wake_word);
+}
+
 void rproc_emu_kick(int32_t id, uint32_t mask) {
   struct slot *s = get(id);
   if (!s) return;
   atomic_fetch_or(&s->pending, mask);
-  atomic_store(&s->irq_raised, 1);
   stat_add(s, RPROC_EMU_STAT_KICKS, 1);
-  /* From the owner thread (host code in an event handler or posted work), the run loop sees
-     the raised line as soon as the handler returns: nobody to wake. */
-  if (owned_slot == id) return;
-  atomic_fetch_add(&s->wake_word, 1);
-  if (atomic_load(&s->sleeping)) futex_wake(&s->wake_word);
+  raise_flag(id, s, &s->irq_raised, false);
 }
 
 void rproc_emu_post_work(int32_t id) {
   struct slot *s = get(id);
-  if (!s) return;
-  atomic_store(&s->work_pending, 1);
-  if (owned_slot == id) return;
-  atomic_fetch_add(&s->wake_word, 1);
-  if (atomic_load(&s->sleeping)) futex_wake(&s->wake_word);
+  if (s) raise_flag(id, s, &s->work_pending, false);
 }
 
 void rproc_emu_post_idle_work(int32_t id) {
   struct slot *s = get(id);
-  if (!s) return;
-  atomic_store(&s->idle_work_pending, 1);
-  if (owned_slot == id) return;
-  atomic_fetch_add(&s->wake_word, 1);
-  if (atomic_load(&s->sleeping)) futex_wake(&s->wake_word);
+  if (s) raise_flag(id, s, &s->idle_work_pending, false);
 }
 
 void rproc_emu_request_stop(int32_t id) {
   struct slot *s = get(id);
-  if (!s) return;
-  atomic_store(&s->stop_requested, 1);
-  atomic_fetch_add(&s->wake_word, 1);
-  if (atomic_load(&s->sleeping)) futex_wake(&s->wake_word);
+  if (s) raise_flag(id, s, &s->stop_requested, true);
 }
 
 uint64_t rproc_emu_statistic(int32_t id, int32_t field) {
