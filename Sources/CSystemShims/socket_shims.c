@@ -1,10 +1,8 @@
 #define _GNU_SOURCE
 #include "socket_shims.h"
-#include "system_shims.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -47,21 +45,4 @@ int rproc_set_nonblocking(int fd, int on) {
   if (flags < 0) return -errno;
   flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
   return fcntl(fd, F_SETFL, flags) < 0 ? -errno : 0;
-}
-
-int rproc_poll_writable(int fd, int other_fd, int timeout_ms) {
-  struct pollfd fds[2] = {
-      {.fd = fd, .events = POLLOUT},
-      {.fd = other_fd, .events = POLLIN},
-  };
-  nfds_t count = other_fd >= 0 ? 2 : 1;
-  for (;;) {
-    int r = poll(fds, count, timeout_ms);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return -errno;
-    int mask = 0;
-    if (fds[0].revents) mask |= RPROC_POLL_FIRST;
-    if (count == 2 && fds[1].revents) mask |= RPROC_POLL_SECOND;
-    return mask;
-  }
 }

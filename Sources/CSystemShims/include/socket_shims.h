@@ -32,11 +32,4 @@ int rproc_socket_shutdown(int fd);
 /** Sets or clears O_NONBLOCK. Returns 0 or -errno. */
 int rproc_set_nonblocking(int fd, int on);
 
-/**
- * Waits until `fd` can be written without blocking, or `other_fd` (ignored when negative)
- * is readable. Same results as rproc_poll_readable: RPROC_POLL_FIRST / RPROC_POLL_SECOND,
- * 0 on timeout, -errno.
- */
-int rproc_poll_writable(int fd, int other_fd, int timeout_ms);
-
 #endif /* RPROC_SOCKET_SHIMS_H */
